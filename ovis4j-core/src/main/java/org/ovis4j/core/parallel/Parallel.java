@@ -1,0 +1,81 @@
+package org.ovis4j.core.parallel;
+
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntConsumer;
+
+/**
+ * The compute thread pool. Work is a count of independent tasks handed out one index at a time, so
+ * uneven tasks balance themselves; the calling thread works too. A call made from inside a task runs
+ * serially, which keeps nested kernels from deadlocking the pool.
+ *
+ * <p>Thread count: {@code -Dovis4j.threads=N} or {@code OVIS4J_THREADS}, else all available processors.
+ */
+public final class Parallel {
+    private static final int THREADS = configuredThreads();
+    private static final ExecutorService POOL = Executors.newFixedThreadPool(Math.max(1, THREADS - 1), r -> {
+        Thread t = new Thread(r, "ovis4j-compute");
+        t.setDaemon(true);
+        return t;
+    });
+    private static final ThreadLocal<Boolean> INSIDE = ThreadLocal.withInitial(() -> false);
+
+    private Parallel() {}
+
+    private static int configuredThreads() {
+        String v = System.getProperty("ovis4j.threads", System.getenv("OVIS4J_THREADS"));
+        if (v != null && !v.isBlank()) {
+            try {
+                int n = Integer.parseInt(v.trim());
+                if (n >= 1) return n;
+            } catch (NumberFormatException ignored) {
+                // fall through to the default
+            }
+        }
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    public static int threads() {
+        return THREADS;
+    }
+
+    /** Runs {@code body.accept(i)} for every i in [0, count), spread over the pool. */
+    public static void forEach(int count, IntConsumer body) {
+        if (count <= 0) return;
+        if (count == 1 || THREADS == 1 || INSIDE.get()) {
+            for (int i = 0; i < count; i++) body.accept(i);
+            return;
+        }
+        AtomicInteger next = new AtomicInteger();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Runnable worker = () -> {
+            boolean was = INSIDE.get();
+            INSIDE.set(true);
+            try {
+                for (int i; (i = next.getAndIncrement()) < count && failure.get() == null; ) body.accept(i);
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+            } finally {
+                INSIDE.set(was);
+            }
+        };
+        int helpers = Math.min(THREADS - 1, count - 1);
+        Future<?>[] fs = new Future<?>[helpers];
+        for (int h = 0; h < helpers; h++) fs[h] = POOL.submit(worker);
+        worker.run();
+        for (Future<?> f : fs) {
+            try {
+                f.get();
+            } catch (Exception e) {
+                failure.compareAndSet(null, e);
+            }
+        }
+        Throwable t = failure.get();
+        if (t instanceof RuntimeException re) throw re;
+        if (t instanceof Error er) throw er;
+        if (t != null) throw new RuntimeException(t);
+    }
+}

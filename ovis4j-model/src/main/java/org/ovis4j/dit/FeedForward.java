@@ -1,0 +1,36 @@
+package org.ovis4j.dit;
+
+import org.ovis4j.checkpoint.Weights;
+import org.ovis4j.core.kernel.Activations;
+import org.ovis4j.core.kernel.Linear;
+
+/** SwiGLU MLP: down(up(x) ⊙ SiLU(gate(x))), with up and gate the two row halves of one projection. */
+final class FeedForward {
+    private final Linear up, gate, down;
+    private final int hidden;
+
+    /** {@code inName} holds [up; gate] rows (diffusers ff.net.0.proj / proj_mlp), each {@code hidden} wide. */
+    FeedForward(Weights w, String inName, int hidden, String downName) {
+        this.hidden = hidden;
+        up = new Linear(w.rows(inName + ".weight", 0, hidden), w.rows(inName + ".bias", 0, hidden));
+        gate = new Linear(w.rows(inName + ".weight", hidden, 2L * hidden), w.rows(inName + ".bias", hidden, 2L * hidden));
+        down = downName == null ? null : new Linear(w.get(downName + ".weight"), w.get(downName + ".bias"));
+    }
+
+    /** The gated hidden activations [rows, hidden] written at row stride ldo, column offset off. */
+    void hidden(float[] x, int rows, float[] out, int ldo, int off) {
+        float[] u = up.apply(x, rows);
+        float[] g = gate.apply(x, rows);
+        for (int r = 0; r < rows; r++) {
+            int s = r * hidden, o = r * ldo + off;
+            for (int i = 0; i < hidden; i++) out[o + i] = u[s + i] * Activations.silu(g[s + i]);
+        }
+    }
+
+    /** The full MLP: [rows, D] → [rows, D]. */
+    float[] forward(float[] x, int rows) {
+        float[] h = new float[rows * hidden];
+        hidden(x, rows, h, hidden, 0);
+        return down.apply(h, rows);
+    }
+}
