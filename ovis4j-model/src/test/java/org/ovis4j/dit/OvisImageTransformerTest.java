@@ -46,6 +46,18 @@ class OvisImageTransformerTest {
     }
 
     @Test
+    void originalLayoutGivesTheSameForward() {
+        var tiny = Goldens.tiny();
+        try (TensorStore store = TensorStore.open("original", java.util.List.of(tiny.resolve("original/ovis_image.safetensors")))) {
+            org.junit.jupiter.api.Assertions.assertTrue(org.ovis4j.checkpoint.OriginalTransformerNames.matches(store));
+            TransformerConfig cfg = TransformerConfig.fromOriginalArgs(tiny.resolve("original/ovis_image_args.json"));
+            assertEquals(TransformerConfig.fromDiffusers(tiny.resolve("transformer/config.json")).parameterCount(), cfg.parameterCount());
+            var w = new StoreWeights(store, "", org.ovis4j.checkpoint.OriginalTransformerNames.map(cfg), null);
+            checkForward(new OvisImageTransformer(cfg, w), V);
+        }
+    }
+
+    @Test
     void timestepSinusoidMatches() {
         float[] t = Goldens.floats(V, "in.timestep");
         float[] expected = Goldens.floats(V, "mid.time_proj");
