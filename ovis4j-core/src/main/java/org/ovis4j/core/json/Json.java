@@ -101,9 +101,9 @@ public final class Json {
             m.put(k, value());
             skipSpace();
             char c = peek();
+            if (c != '}' && c != ',') throw error("expected ',' or '}'");
             i++;
             if (c == '}') return m;
-            if (c != ',') throw error("expected ',' or '}'");
         }
     }
 
@@ -117,9 +117,9 @@ public final class Json {
             a.add(value());
             skipSpace();
             char c = peek();
+            if (c != ']' && c != ',') throw error("expected ',' or ']'");
             i++;
             if (c == ']') return a;
-            if (c != ',') throw error("expected ',' or ']'");
         }
     }
 

@@ -1,0 +1,49 @@
+package org.ovis4j.core.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class AttentionTest {
+    static double[] naive(float[] q, float[] k, float[] v, int lq, int lk, int hq, int hkv, int d, boolean causal, int valid) {
+        double[] out = new double[lq * hq * d];
+        double scale = 1 / Math.sqrt(d);
+        for (int h = 0; h < hq; h++) {
+            int kh = h / (hq / hkv);
+            for (int i = 0; i < lq; i++) {
+                int keys = Math.min(valid, causal ? i + 1 : lk);
+                double[] s = new double[keys];
+                double max = Double.NEGATIVE_INFINITY, sum = 0;
+                for (int j = 0; j < keys; j++) {
+                    double t = 0;
+                    for (int x = 0; x < d; x++) t += (double) q[(i * hq + h) * d + x] * k[(j * hkv + kh) * d + x];
+                    s[j] = t * scale;
+                    max = Math.max(max, s[j]);
+                }
+                for (int j = 0; j < keys; j++) sum += s[j] = Math.exp(s[j] - max);
+                for (int j = 0; j < keys; j++)
+                    for (int x = 0; x < d; x++) out[(i * hq + h) * d + x] += s[j] / sum * v[(j * hkv + kh) * d + x];
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void matchesNaiveWithGqaCausalAndPadding() {
+        Random r = new Random(3);
+        int[][] shapes = {{1, 1, 1, 1, 16}, {7, 7, 4, 2, 16}, {33, 33, 2, 2, 128}, {300, 300, 2, 1, 24}, {5, 600, 1, 1, 8}};
+        for (int[] s : shapes)
+            for (boolean causal : new boolean[] {false, true}) {
+                int lq = s[0], lk = s[1], hq = s[2], hkv = s[3], d = s[4];
+                if (causal && lq != lk) continue;
+                int valid = Math.max(1, lk - 3);
+                float[] q = GemmTest.random(r, lq * hq * d), k = GemmTest.random(r, lk * hkv * d), v = GemmTest.random(r, lk * hkv * d);
+                float[] out = new float[lq * hq * d];
+                Attention.attend(q, hq * d, k, hkv * d, v, hkv * d, out, hq * d, lq, lk, hq, hkv, d,
+                        (float) (1 / Math.sqrt(d)), causal, valid);
+                double[] expected = naive(q, k, v, lq, lk, hq, hkv, d, causal, valid);
+                for (int i = 0; i < out.length; i++) assertEquals(expected[i], out[i], 2e-5, "element " + i);
+            }
+    }
+}
