@@ -57,22 +57,23 @@ public final class TensorStore implements AutoCloseable {
      * {@code weight_map} names the shards), otherwise every {@code *.safetensors} file in it.
      */
     public static TensorStore openFolder(Path dir) {
+        return open(dir.toString(), weightFiles(dir));
+    }
+
+    /** The shards named by the folder's {@code *.safetensors.index.json}, else its {@code *.safetensors} files. */
+    public static List<Path> weightFiles(Path dir) {
         if (!Files.isDirectory(dir)) throw new OvisException(dir + ": folder not found");
-        List<Path> indexes;
-        List<Path> singles;
         try (Stream<Path> s = Files.list(dir)) {
             List<Path> all = s.sorted().toList();
-            indexes = all.stream().filter(p -> p.getFileName().toString().endsWith(".safetensors.index.json")).toList();
-            singles = all.stream().filter(p -> p.getFileName().toString().endsWith(".safetensors")).toList();
+            List<Path> indexes = all.stream().filter(p -> p.getFileName().toString().endsWith(".safetensors.index.json")).toList();
+            if (indexes.size() > 1) throw new OvisException(dir + ": more than one *.safetensors.index.json");
+            if (indexes.size() == 1) return shardsOf(indexes.get(0));
+            List<Path> files = all.stream().filter(p -> p.getFileName().toString().endsWith(".safetensors")).toList();
+            if (files.isEmpty()) throw new OvisException(dir + ": no *.safetensors file");
+            return files;
         } catch (IOException e) {
             throw new OvisException(dir + ": cannot list (" + e.getMessage() + ")");
         }
-        if (!indexes.isEmpty()) {
-            if (indexes.size() > 1) throw new OvisException(dir + ": more than one *.safetensors.index.json");
-            return open(dir.toString(), shardsOf(indexes.get(0)));
-        }
-        if (singles.isEmpty()) throw new OvisException(dir + ": no *.safetensors file");
-        return open(dir.toString(), singles);
     }
 
     /** The shard files named by an index's {@code weight_map}, each checked to exist. */
