@@ -1,0 +1,89 @@
+package org.ovis4j.vae;
+
+import org.ovis4j.checkpoint.BflVaeNames;
+import org.ovis4j.checkpoint.NameMap;
+import org.ovis4j.checkpoint.StoreWeights;
+import org.ovis4j.checkpoint.Weights;
+import org.ovis4j.core.OvisException;
+import org.ovis4j.core.kernel.Linear;
+import org.ovis4j.core.safetensors.TensorStore;
+import org.ovis4j.core.tensor.DType;
+import org.ovis4j.core.tensor.Tensor;
+
+/**
+ * The FLUX.1-style AutoencoderKL of Ovis-Image (spec 5a): {@link #decode} turns unscaled latents
+ * [latent, h, w] into an image [out, 8h, 8w] in about [−1, 1]; {@link #encode} turns an image into the
+ * latent mean and log-variance. Tensors at the API are CHW as in PyTorch; inside everything runs
+ * channels-last. Scaling and shifting of latents ({@code (z − shift)·scale}) are the caller's business.
+ */
+public final class AutoencoderKL {
+    private final VaeConfig cfg;
+    private final Encoder encoder;
+    private final Decoder decoder;
+    private final Linear quantConv, postQuantConv;
+
+    /** Both halves from weights addressed by diffusers names. */
+    public AutoencoderKL(VaeConfig cfg, Weights w) {
+        this.cfg = cfg;
+        this.encoder = new Encoder(cfg, w);
+        this.decoder = new Decoder(cfg, w);
+        int l = cfg.latentChannels();
+        this.quantConv = cfg.useQuantConv() ? conv1x1(w, "quant_conv", 2 * l) : null;
+        this.postQuantConv = cfg.usePostQuantConv() ? conv1x1(w, "post_quant_conv", l) : null;
+    }
+
+    /**
+     * Weights from a store in either layout: BFL {@code ae.safetensors} names are detected
+     * ({@link BflVaeNames#matches}) and mapped, otherwise diffusers names are expected.
+     * {@code computeType} null keeps the stored dtype.
+     */
+    public static AutoencoderKL of(VaeConfig cfg, TensorStore store, DType computeType) {
+        NameMap names = BflVaeNames.matches(store) ? BflVaeNames.map(cfg) : null;
+        return new AutoencoderKL(cfg, new StoreWeights(store, "", names, computeType));
+    }
+
+    private static Linear conv1x1(Weights w, String name, int c) {
+        Tensor t = w.get(name + ".weight").expectShape(c, c, 1, 1);
+        return new Linear(t.reshape(c, c), w.get(name + ".bias").expectShape(c));
+    }
+
+    public VaeConfig config() { return cfg; }
+    public Encoder encoder() { return encoder; }
+    public Decoder decoder() { return decoder; }
+
+    /** latents CHW [latent_channels, h, w] → image CHW [out_channels, 8h, 8w]. */
+    public float[] decode(float[] latentsChw, int h, int w) {
+        return decodeHwc(latentsChw, h, w, Probe.NONE).toChw();
+    }
+
+    /**
+     * As {@link #decode(float[], int, int)} but returns the image channels-last [8h, 8w, out] (as PNG
+     * writers want it), showing intermediates to {@code probe}.
+     */
+    public FeatureMap decodeHwc(float[] latentsChw, int h, int w, Probe probe) {
+        FeatureMap z = FeatureMap.fromChw(latentsChw, cfg.latentChannels(), h, w);
+        if (postQuantConv != null) z = new FeatureMap(postQuantConv.apply(z.data(), z.pixels()), h, w, z.c());
+        return decoder.forward(z, probe);
+    }
+
+    /** image CHW [in_channels, H, W] (values in [−1, 1]) → the latent distribution, CHW [latent, H/8, W/8]. */
+    public LatentDistribution encode(float[] imageChw, int height, int width) {
+        return encode(imageChw, height, width, Probe.NONE);
+    }
+
+    public LatentDistribution encode(float[] imageChw, int height, int width, Probe probe) {
+        FeatureMap x = encoder.forward(FeatureMap.fromChw(imageChw, cfg.inChannels(), height, width), probe);
+        int l = cfg.latentChannels(), n = x.pixels();
+        if (x.c() != 2 * l) throw new OvisException("vae encoder: " + x.c() + " output channels, expected " + 2 * l);
+        float[] moments = quantConv != null ? quantConv.apply(x.data(), n) : x.data();
+        float[] mean = new float[l * n], logvar = new float[l * n];
+        for (int p = 0; p < n; p++) {
+            int o = p * 2 * l;
+            for (int c = 0; c < l; c++) {
+                mean[c * n + p] = moments[o + c];
+                logvar[c * n + p] = Math.clamp(moments[o + l + c], LatentDistribution.LOGVAR_MIN, LatentDistribution.LOGVAR_MAX);
+            }
+        }
+        return new LatentDistribution(mean, logvar, l, x.h(), x.w());
+    }
+}

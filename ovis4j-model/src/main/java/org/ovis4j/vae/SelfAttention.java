@@ -1,0 +1,52 @@
+package org.ovis4j.vae;
+
+import java.util.Arrays;
+import org.ovis4j.checkpoint.Weights;
+import org.ovis4j.core.OvisException;
+import org.ovis4j.core.kernel.Attention;
+import org.ovis4j.core.kernel.Linear;
+import org.ovis4j.core.tensor.Tensor;
+
+/**
+ * The mid-block attention (spec 5a): one head over all C channels, every pixel a token.
+ * t = GN(x); q, k, v = per-pixel linear C→C of t; y = x + to_out(softmax(q·kᵀ/√C)·v). No mask.
+ * The projections are diffusers Linear weights [C, C] or BFL 1×1 convs [C, C, 1, 1]; both are read as [C, C].
+ */
+final class SelfAttention {
+    private final GroupNorm norm;
+    private final Linear toQ, toK, toV, toOut;
+    private final int c;
+
+    SelfAttention(Weights w, String prefix, int channels, int groups) {
+        this.c = channels;
+        norm = new GroupNorm(w, prefix + "group_norm", channels, groups);
+        toQ = projection(w, prefix + "to_q");
+        toK = projection(w, prefix + "to_k");
+        toV = projection(w, prefix + "to_v");
+        toOut = projection(w, prefix + "to_out.0");
+    }
+
+    private Linear projection(Weights w, String name) {
+        Tensor t = w.get(name + ".weight");
+        long[] s = t.shape();
+        boolean linear = s.length == 2 && s[0] == c && s[1] == c;
+        boolean conv1x1 = s.length == 4 && s[0] == c && s[1] == c && s[2] == 1 && s[3] == 1;
+        if (!linear && !conv1x1)
+            throw new OvisException(t.name() + ": shape " + Arrays.toString(s) + ", expected [" + c + ", " + c
+                    + "] or [" + c + ", " + c + ", 1, 1]");
+        return new Linear(t.reshape(c, c), w.get(name + ".bias").expectShape(c));
+    }
+
+    /** A new map x + attention(x). */
+    FeatureMap forward(FeatureMap x, Scratch scratch) {
+        int n = x.pixels();
+        float[] t = scratch.get(x.data().length);
+        norm.forward(x, t);
+        float[] q = toQ.apply(t, n), k = toK.apply(t, n), v = toV.apply(t, n);
+        float[] o = t; // the normalised input is no longer needed
+        Attention.attend(q, c, k, c, v, c, o, c, n, n, 1, 1, c, (float) (1.0 / Math.sqrt(c)), false, n);
+        float[] y = x.data().clone();
+        toOut.forwardAdd(o, n, y);
+        return new FeatureMap(y, x.h(), x.w(), c);
+    }
+}
