@@ -45,6 +45,26 @@ public final class Synthesizer {
         return new Spec("7b", TransformerConfig.ovisImage7B(), text, vae, Integer.MAX_VALUE);
     }
 
+    /**
+     * A spec from a JSON file holding the three component configs as a checkpoint would:
+     * {@code {"transformer": {diffusers transformer config}, "text_encoder": {Qwen3 config},
+     * "vae": {diffusers AutoencoderKL config}}}; each is validated as the loader will read it.
+     */
+    public static Spec fromFile(Path file) {
+        org.ovis4j.core.json.Config root = org.ovis4j.core.json.Config.read(file);
+        org.ovis4j.core.json.Config t = need(root, "transformer"), text = need(root, "text_encoder"), vae = need(root, "vae");
+        org.ovis4j.text.Qwen3Config.from(text);
+        TransformerConfig transformer = TransformerConfig.fromDiffusers(t);
+        String name = file.getFileName().toString().replaceFirst("\\.json$", "");
+        return new Spec(name, transformer, text.map(), vae.map(), Integer.MAX_VALUE);
+    }
+
+    private static org.ovis4j.core.json.Config need(org.ovis4j.core.json.Config root, String key) {
+        org.ovis4j.core.json.Config c = root.child(key);
+        if (c == null) throw new OvisException(root.where() + ": missing key \"" + key + "\"");
+        return c;
+    }
+
     static Map<String, Object> qwen3(int hidden, int inter, int layers, int heads, int kvHeads, int headDim, int vocab) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("architectures", List.of("Qwen3Model"));

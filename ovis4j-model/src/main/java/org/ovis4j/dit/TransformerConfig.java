@@ -40,9 +40,13 @@ public record TransformerConfig(int inChannels, int outChannels, int numLayers, 
 
     /** Reads diffusers' transformer/config.json; {@code out_channels} null means in_channels. */
     public static TransformerConfig fromDiffusers(Path file) {
-        Config c = Config.read(file);
+        return fromDiffusers(Config.read(file));
+    }
+
+    /** The values of a diffusers transformer config object. */
+    public static TransformerConfig fromDiffusers(Config c) {
         int patch = c.getInt("patch_size", 1);
-        if (patch != 1) throw new OvisException(file + ": patch_size " + patch + " is not supported (expected 1)");
+        if (patch != 1) throw new OvisException(c.where() + ": patch_size " + patch + " is not supported (expected 1)");
         int in = c.getInt("in_channels");
         return new TransformerConfig(in, c.has("out_channels") ? c.getInt("out_channels") : in,
                 c.getInt("num_layers"), c.getInt("num_single_layers"), c.getInt("attention_head_dim"),

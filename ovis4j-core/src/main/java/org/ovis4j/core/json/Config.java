@@ -64,6 +64,11 @@ public final class Config {
         throw new OvisException(where + ": key \"" + key + "\" must be true or false");
     }
 
+    public String getString(String key) {
+        if (required(key) instanceof String s) return s;
+        throw new OvisException(where + ": key \"" + key + "\" must be a string");
+    }
+
     public String getString(String key, String dflt) {
         if (!has(key)) return dflt;
         return String.valueOf(map.get(key));

@@ -1,0 +1,104 @@
+package org.ovis4j.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.ovis4j.core.OvisException;
+import org.ovis4j.core.safetensors.SafetensorsFile;
+import org.ovis4j.core.tensor.Tensor;
+import org.ovis4j.pipeline.GeneratedImage;
+import org.ovis4j.pipeline.Generation;
+import org.ovis4j.pipeline.OvisImage;
+import org.ovis4j.pipeline.Precision;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "generate", mixinStandardHelpOptions = true, description = "Generate an image from a text prompt.")
+final class GenerateCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "Checkpoint folder (diffusers or original layout).")
+    Path model;
+
+    @Option(names = "--prompt", required = true, description = "What to draw; quote the text that should appear.")
+    String prompt;
+
+    @Option(names = "--negative-prompt", defaultValue = "", description = "What to avoid (default: empty).")
+    String negativePrompt;
+
+    @Option(names = "--width", description = "Image width in pixels, a multiple of 16 (default 1024, or from --latents).")
+    Integer width;
+
+    @Option(names = "--height", description = "Image height in pixels, a multiple of 16 (default 1024, or from --latents).")
+    Integer height;
+
+    @Option(names = "--steps", defaultValue = "50", description = "Denoising steps (default ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--guidance", defaultValue = "5.0", description = "Classifier-free guidance scale; at most 1 disables it (default ${DEFAULT-VALUE}).")
+    float guidance;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the initial noise (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--latents", description = "Safetensors file with one tensor 'latents' [1,16,H/8,W/8] used as the initial noise instead of the seed.")
+    Path latents;
+
+    @Option(names = "--max-sequence-length", defaultValue = "256", description = "Prompt tokens kept after the template prefix (default ${DEFAULT-VALUE}).")
+    int maxSequenceLength;
+
+    @Option(names = "--precision", defaultValue = "bf16", description = "fp32 (parity with the reference) or bf16 (default ${DEFAULT-VALUE}).")
+    String precision;
+
+    @Option(names = "--output", defaultValue = "output.png", description = "PNG file to write (default ${DEFAULT-VALUE}).")
+    Path output;
+
+    @Override
+    public Integer call() {
+        Precision p = Precision.parse(precision);
+        if (!output.getFileName().toString().toLowerCase().endsWith(".png"))
+            throw new OvisException(output + ": output must be a .png file");
+        Path outDir = output.toAbsolutePath().getParent();
+        if (!Files.isDirectory(outDir)) throw new OvisException(outDir + ": output folder does not exist");
+
+        Generation g = Generation.of(prompt).negativePrompt(negativePrompt).steps(steps).guidance(guidance)
+                .seed(seed).maxSequenceLength(maxSequenceLength);
+        if (latents != null) {
+            float[] noise = readLatents(g);
+            g.initialNoise(noise);
+        } else {
+            g.size(width != null ? width : 1024, height != null ? height : 1024);
+        }
+        g.validate(); // before the (slow) load, so a bad size fails at once
+
+        boolean terminal = System.console() != null;
+        g.listener(new ProgressBar(System.err, terminal));
+        long t0 = System.nanoTime();
+        System.err.println("loading " + model + " (" + p.name().toLowerCase() + ")...");
+        try (OvisImage pipeline = OvisImage.load(model, p)) {
+            long t1 = System.nanoTime();
+            GeneratedImage image = pipeline.generate(g);
+            image.writePng(output);
+            long t2 = System.nanoTime();
+            System.err.printf("wrote %s (%dx%d) in %.1f s (load %.1f s)%n", output, image.width(), image.height(),
+                    (t2 - t0) / 1e9, (t1 - t0) / 1e9);
+        }
+        return 0;
+    }
+
+    /** The --latents tensor, setting the size from its shape when --width/--height were not given. */
+    private float[] readLatents(Generation g) {
+        var file = SafetensorsFile.read(latents, java.lang.foreign.Arena.ofAuto());
+        Tensor t = file.tensors().get("latents");
+        if (t == null) throw new OvisException(latents + ": no tensor named \"latents\"");
+        if (file.tensors().size() != 1) throw new OvisException(latents + ": expected exactly one tensor (\"latents\"), found " + file.tensors().size());
+        if (!t.dtype().isFloat()) throw new OvisException(latents + ": latents must be a float tensor, not " + t.dtype());
+        long[] s = t.shape();
+        if (s.length != 4 || s[0] != 1 || s[1] != 16)
+            throw new OvisException(latents + ": latents must have shape [1, 16, H/8, W/8], got " + java.util.Arrays.toString(s));
+        int h = Math.toIntExact(s[2] * 8), w = Math.toIntExact(s[3] * 8);
+        if ((width != null && width != w) || (height != null && height != h))
+            throw new OvisException(latents + ": latents are for " + w + "x" + h + ", not the requested "
+                    + (width != null ? width : w) + "x" + (height != null ? height : h));
+        g.size(w, h);
+        return t.toFloats();
+    }
+}

@@ -1,0 +1,46 @@
+package org.ovis4j.cli;
+
+import java.io.PrintStream;
+import org.ovis4j.pipeline.ProgressListener;
+
+/**
+ * Denoising progress on stderr: a bar redrawn in place on a terminal, one line per stage and a
+ * summary otherwise, so logs stay readable.
+ */
+final class ProgressBar implements ProgressListener {
+    private static final int WIDTH = 30;
+    private final PrintStream out;
+    private final boolean terminal;
+    private long totalNanos;
+
+    ProgressBar(PrintStream out, boolean terminal) {
+        this.out = out;
+        this.terminal = terminal;
+    }
+
+    @Override
+    public void onStage(String stage) {
+        if (stage.equals("decode") && terminal) out.println();
+        out.println(stage + "...");
+    }
+
+    @Override
+    public void onStep(int step, int steps, long stepNanos) {
+        totalNanos += stepNanos;
+        double stepSeconds = stepNanos / 1e9, mean = totalNanos / 1e9 / step;
+        if (terminal) {
+            int filled = step * WIDTH / steps;
+            out.printf("\r  [%s%s] %d/%d  %.2f s/step  eta %.0f s ", "#".repeat(filled), " ".repeat(WIDTH - filled),
+                    step, steps, stepSeconds, mean * (steps - step));
+        } else if (step == steps) {
+            out.printf("  denoised %d steps in %.1f s (%.2f s/step)%n", steps, totalNanos / 1e9, mean);
+        }
+        out.flush();
+    }
+
+    @Override
+    public void onWarning(String message) {
+        if (terminal) out.print("\r");
+        out.println("warning: " + message);
+    }
+}

@@ -1,0 +1,42 @@
+package org.ovis4j.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.StringJoiner;
+import java.util.concurrent.Callable;
+import org.ovis4j.checkpoint.CheckpointFolder;
+import org.ovis4j.core.OvisException;
+import org.ovis4j.tokenizer.Qwen3Tokenizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "tokenize", mixinStandardHelpOptions = true,
+        description = "Print the token ids of TEXT (no template, no special tokens added), space-separated.")
+final class TokenizeCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "A checkpoint folder, a folder holding tokenizer.json, or the file itself.")
+    Path model;
+
+    @Parameters(index = "0", description = "The text to tokenize.")
+    String text;
+
+    @Override
+    public Integer call() {
+        Qwen3Tokenizer tokenizer = Qwen3Tokenizer.load(tokenizerJson(model));
+        StringJoiner line = new StringJoiner(" ");
+        for (int id : tokenizer.encode(text)) line.add(Integer.toString(id));
+        System.out.println(line);
+        return 0;
+    }
+
+    static Path tokenizerJson(Path p) {
+        if (Files.isRegularFile(p)) return p;
+        if (Files.isRegularFile(p.resolve("tokenizer.json"))) return p.resolve("tokenizer.json");
+        if (!Files.isDirectory(p)) throw new OvisException(p + ": not found");
+        try {
+            return CheckpointFolder.detect(p).tokenizerJson();
+        } catch (OvisException e) {
+            throw new OvisException(p + ": no tokenizer.json here or in a checkpoint layout");
+        }
+    }
+}

@@ -1,0 +1,236 @@
+package org.ovis4j.pipeline;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CancellationException;
+import org.ovis4j.checkpoint.CheckpointFolder;
+import org.ovis4j.checkpoint.Layout;
+import org.ovis4j.checkpoint.OriginalTransformerNames;
+import org.ovis4j.checkpoint.StoreWeights;
+import org.ovis4j.core.OvisException;
+import org.ovis4j.core.random.GaussianNoise;
+import org.ovis4j.core.safetensors.TensorStore;
+import org.ovis4j.dit.OvisImageTransformer;
+import org.ovis4j.dit.PositionEmbedding;
+import org.ovis4j.dit.TransformerConfig;
+import org.ovis4j.schedule.FlowMatchEulerScheduler;
+import org.ovis4j.text.OvisTextEncoder;
+import org.ovis4j.text.Qwen3Config;
+import org.ovis4j.text.Qwen3Model;
+import org.ovis4j.tokenizer.OvisPrompt;
+import org.ovis4j.tokenizer.Qwen3Tokenizer;
+import org.ovis4j.vae.AutoencoderKL;
+import org.ovis4j.vae.VaeConfig;
+
+/**
+ * The Ovis-Image text-to-image pipeline (diffusers' {@code OvisImagePipeline}): load a checkpoint
+ * once, then {@link #generate} as many images as wanted. Weights stay memory-mapped until
+ * {@link #close}. One instance runs one generation at a time.
+ *
+ * <pre>{@code
+ * try (OvisImage model = OvisImage.load(Path.of("Ovis-Image-7B"), Precision.BF16)) {
+ *     model.generate(Generation.of("a poster that says \"OPEN\"").seed(7)).writePng(Path.of("open.png"));
+ * }
+ * }</pre>
+ */
+public final class OvisImage implements AutoCloseable {
+    /** Named intermediate values, for tests that compare a run with the reference step by step. */
+    interface Trace {
+        void record(String name, float[] values);
+
+        Trace NONE = (name, values) -> {};
+    }
+
+    private final CheckpointFolder folder;
+    private final Precision precision;
+    private final Qwen3Tokenizer tokenizer;
+    private final OvisTextEncoder textEncoder;
+    private final OvisImageTransformer transformer;
+    private final AutoencoderKL vae;
+    private final FlowMatchEulerScheduler scheduler;
+    private final List<TensorStore> stores;
+    private Trace trace = Trace.NONE;
+
+    private OvisImage(CheckpointFolder folder, Precision precision, Qwen3Tokenizer tokenizer, OvisTextEncoder textEncoder,
+                      OvisImageTransformer transformer, AutoencoderKL vae, FlowMatchEulerScheduler scheduler,
+                      List<TensorStore> stores) {
+        this.folder = folder;
+        this.precision = precision;
+        this.tokenizer = tokenizer;
+        this.textEncoder = textEncoder;
+        this.transformer = transformer;
+        this.vae = vae;
+        this.scheduler = scheduler;
+        this.stores = stores;
+    }
+
+    /** Loads a checkpoint folder in either published layout (see {@link CheckpointFolder}). */
+    public static OvisImage load(Path dir, Precision precision) {
+        CheckpointFolder folder = CheckpointFolder.detect(dir);
+        List<TensorStore> stores = new ArrayList<>();
+        try {
+            Qwen3Tokenizer tokenizer = Qwen3Tokenizer.load(folder.tokenizerJson());
+
+            Qwen3Config textConfig = Qwen3Config.readFolder(folder.textEncoderDir());
+            TensorStore textStore = open(stores, "text encoder", folder.textEncoderFiles());
+            OvisTextEncoder textEncoder = new OvisTextEncoder(Qwen3Model.load(textStore, textConfig, precision.matrixType));
+
+            TransformerConfig ditConfig = transformerConfig(folder);
+            TensorStore ditStore = open(stores, "transformer", folder.transformerFiles());
+            var names = OriginalTransformerNames.matches(ditStore) ? OriginalTransformerNames.map(ditConfig) : null;
+            var transformer = new OvisImageTransformer(ditConfig, new StoreWeights(ditStore, "", names, precision.matrixType));
+            if (ditConfig.jointAttentionDim() != textConfig.hiddenSize())
+                throw new OvisException(dir + ": transformer expects text states of width " + ditConfig.jointAttentionDim()
+                        + " but the text encoder's hidden size is " + textConfig.hiddenSize());
+
+            Path vaeConfigFile = folder.vaeConfig();
+            VaeConfig vaeConfig = folder.layout() == Layout.DIFFUSERS ? VaeConfig.fromDiffusers(vaeConfigFile)
+                    : vaeConfigFile != null ? VaeConfig.fromAeParams(vaeConfigFile) : VaeConfig.flux1();
+            // The VAE is small next to its activations; it always computes from the stored weights.
+            AutoencoderKL vae = AutoencoderKL.of(vaeConfig, open(stores, "vae", folder.vaeFiles()), null);
+            if (vae.config().latentChannels() * 4 != ditConfig.inChannels())
+                throw new OvisException(dir + ": transformer in_channels " + ditConfig.inChannels()
+                        + " does not match 4 x the VAE's " + vae.config().latentChannels() + " latent channels");
+
+            Path schedulerFile = folder.schedulerConfig();
+            var scheduler = schedulerFile != null ? FlowMatchEulerScheduler.fromConfig(schedulerFile) : FlowMatchEulerScheduler.defaults();
+            return new OvisImage(folder, precision, tokenizer, textEncoder, transformer, vae, scheduler, stores);
+        } catch (RuntimeException e) {
+            for (TensorStore s : stores) s.close();
+            throw e;
+        }
+    }
+
+    private static TensorStore open(List<TensorStore> stores, String what, List<Path> files) {
+        TensorStore s = TensorStore.open(what, files);
+        stores.add(s);
+        return s;
+    }
+
+    private static TransformerConfig transformerConfig(CheckpointFolder folder) {
+        Path file = folder.transformerConfig();
+        if (folder.layout() == Layout.DIFFUSERS) return TransformerConfig.fromDiffusers(file);
+        // The official release hard-codes its arguments; the tiny test checkpoint ships them as JSON.
+        return file != null ? TransformerConfig.fromOriginalArgs(file) : TransformerConfig.ovisImage7B();
+    }
+
+    public CheckpointFolder folder() { return folder; }
+    public Precision precision() { return precision; }
+    public Qwen3Tokenizer tokenizer() { return tokenizer; }
+    public OvisTextEncoder textEncoder() { return textEncoder; }
+    public OvisImageTransformer transformer() { return transformer; }
+    public AutoencoderKL vae() { return vae; }
+    public FlowMatchEulerScheduler scheduler() { return scheduler; }
+
+    void trace(Trace t) {
+        trace = t == null ? Trace.NONE : t;
+    }
+
+    /** Images for several requests, one after another (the weights are shared). */
+    public List<GeneratedImage> generate(List<Generation> requests) {
+        List<GeneratedImage> out = new ArrayList<>(requests.size());
+        for (Generation g : requests) out.add(generate(g));
+        return out;
+    }
+
+    /**
+     * One image. Throws {@link OvisException} for invalid requests and {@link CancellationException}
+     * when {@link Generation#cancel()} is called while it runs.
+     */
+    public GeneratedImage generate(Generation g) {
+        g.validate();
+        ProgressListener listener = g.listener();
+        int msl = g.maxSequenceLength();
+        listener.onStage("encode prompt");
+        float[] cond = encodePrompt("prompt", g.prompt(), msl, listener);
+        float[] uncond = g.guidance() > 1f ? encodePrompt("negative_prompt", g.negativePrompt(), msl, listener) : null;
+        checkCancelled(g);
+        return generate(g, cond, uncond);
+    }
+
+    /**
+     * Denoising and decoding from prompt embeddings [msl, hidden]; {@code uncond} is used (and
+     * required) only when the guidance is above 1.
+     */
+    GeneratedImage generate(Generation g, float[] cond, float[] uncond) {
+        ProgressListener listener = g.listener();
+        int msl = g.maxSequenceLength();
+        int latentChannels = vae.config().latentChannels(), scale = vae.config().downscale();
+        int h = g.height() / scale, w = g.width() / scale;
+        int gridH = h / 2, gridW = w / 2, tokens = gridH * gridW;
+        boolean guided = g.guidance() > 1f; // as the reference: no unconditional branch at guidance ≤ 1
+
+        float[] noise = g.initialNoise() != null ? g.initialNoise().clone()
+                : GaussianNoise.sample(g.seed(), latentChannels * h * w);
+        float[] x = Latents.pack(noise, latentChannels, h, w);
+        trace.record("latents_packed", x);
+        float[] ids = PositionEmbedding.ids(msl, gridH, gridW);
+        FlowMatchEulerScheduler.Schedule schedule = scheduler.schedule(g.steps(), tokens);
+        trace.record("sigmas", schedule.sigmas());
+
+        for (int i = 0; i < schedule.steps(); i++) {
+            long t0 = System.nanoTime();
+            float sigma = schedule.modelSigma(i);
+            float[] v = transformer.forward(x, tokens, cond, msl, sigma, ids);
+            trace.record("step." + i + ".noise_pred_cond", v);
+            if (guided) {
+                checkCancelled(g);
+                float[] vu = transformer.forward(x, tokens, uncond, msl, sigma, ids);
+                trace.record("step." + i + ".noise_pred_uncond", vu);
+                float s = g.guidance();
+                for (int k = 0; k < v.length; k++) v[k] = vu[k] + s * (v[k] - vu[k]);
+            }
+            schedule.step(i, x, v);
+            trace.record("step." + i + ".latents", x);
+            listener.onStep(i + 1, schedule.steps(), System.nanoTime() - t0);
+            checkCancelled(g);
+        }
+
+        listener.onStage("decode");
+        float[] z = Latents.unpack(x, latentChannels, h, w);
+        float scaling = (float) vae.config().scalingFactor(), shift = (float) vae.config().shiftFactor();
+        for (int k = 0; k < z.length; k++) z[k] = z[k] / scaling + shift;
+        trace.record("vae_decode_in", z);
+        float[] decoded = vae.decode(z, h, w);
+        trace.record("decoded", decoded);
+        return GeneratedImage.fromDecoded(decoded, g.width(), g.height(), parameters(g));
+    }
+
+    /** prompt_embeds [msl, hidden] for one prompt, warning when the template had to be cut. */
+    private float[] encodePrompt(String name, String prompt, int msl, ProgressListener listener) {
+        OvisPrompt.Encoded enc = OvisPrompt.encode(tokenizer, prompt, msl);
+        if (enc.truncated())
+            listener.onWarning(name.replace('_', ' ') + " is " + enc.untruncatedTokens() + " tokens with the template; cut to "
+                    + enc.validTokens() + " (max sequence length " + msl + " + " + OvisPrompt.DROPPED_ROWS + ")");
+        float[] embeds = textEncoder.encode(enc.ids(), enc.validTokens());
+        trace.record(name + "_embeds", embeds);
+        return embeds;
+    }
+
+    private static void checkCancelled(Generation g) {
+        if (g.isCancelled()) throw new CancellationException("generation cancelled");
+    }
+
+    private Map<String, String> parameters(Generation g) {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("prompt", g.prompt());
+        p.put("negative_prompt", g.negativePrompt());
+        p.put("seed", g.initialNoise() != null ? "(initial noise given)" : Long.toString(g.seed()));
+        p.put("steps", Integer.toString(g.steps()));
+        p.put("guidance", Float.toString(g.guidance()));
+        p.put("size", g.width() + "x" + g.height());
+        p.put("max_sequence_length", Integer.toString(g.maxSequenceLength()));
+        p.put("precision", precision.name().toLowerCase());
+        p.put("model", folder.root().toAbsolutePath().normalize().getFileName().toString());
+        p.put("software", "ovis4j");
+        return p;
+    }
+
+    @Override
+    public void close() {
+        for (TensorStore s : stores) s.close();
+    }
+}
