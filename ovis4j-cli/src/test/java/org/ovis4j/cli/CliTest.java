@@ -1,0 +1,138 @@
+package org.ovis4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line end to end on the tiny checkpoint: outputs, exit codes and one-line errors. */
+class CliTest {
+    /** The goldens live in the model module's test resources; tests run from the cli module folder. */
+    static final Path TINY = Path.of("../ovis4j-model/src/test/resources/goldens/ovis_image_tiny").toAbsolutePath().normalize();
+
+    record Result(int code, String out, String err) {}
+
+    static synchronized Result run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        PrintStream oldOut = System.out, oldErr = System.err;
+        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8); PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            System.setOut(o);
+            System.setErr(e);
+            var cli = Ovis4j.commandLine();
+            cli.setOut(new PrintWriter(o, true));
+            cli.setErr(new PrintWriter(e, true));
+            int code = cli.execute(args);
+            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    static void assertOneLineError(Result r, String mentions) {
+        assertTrue(r.code != 0, "expected failure: " + r);
+        String[] lines = r.err.strip().split("\n");
+        assertTrue(lines[0].startsWith("ovis4j: ") && lines[0].contains(mentions), "error line: " + r.err);
+        assertFalse(r.err.contains("\tat "), "stack trace printed: " + r.err);
+    }
+
+    @Test
+    void generateWithReferenceNoiseReproducesTheReferencePng(@TempDir Path tmp) throws IOException {
+        Path png = tmp.resolve("apple.png");
+        Path caseDir = TINY.resolve("cases/en_w32_h32");
+        Result r = run("generate", "--model", TINY.toString(), "--prompt", "a red apple", "--steps", "2", "--guidance", "4",
+                "--max-sequence-length", "16", "--latents", caseDir.resolve("latents.safetensors").toString(),
+                "--precision", "fp32", "--output", png.toString());
+        assertEquals(0, r.code, r.err);
+        BufferedImage ours = ImageIO.read(png.toFile()), ref = ImageIO.read(caseDir.resolve("image.png").toFile());
+        assertEquals(ref.getWidth(), ours.getWidth());
+        int worst = 0;
+        for (int y = 0; y < ref.getHeight(); y++)
+            for (int x = 0; x < ref.getWidth(); x++)
+                for (int s = 0; s <= 16; s += 8)
+                    worst = Math.max(worst, Math.abs((ref.getRGB(x, y) >> s & 0xFF) - (ours.getRGB(x, y) >> s & 0xFF)));
+        assertTrue(worst <= 1, "PNG differs from the reference by " + worst + " levels");
+        String text = new String(Files.readAllBytes(png), StandardCharsets.ISO_8859_1);
+        for (String key : new String[] {"prompt", "negative_prompt", "seed", "steps", "guidance", "size", "model"})
+            assertTrue(text.contains(key), "PNG lacks text chunk " + key);
+    }
+
+    @Test
+    void badSizeFailsBeforeLoadingAndWritesNothing(@TempDir Path tmp) {
+        Path png = tmp.resolve("x.png");
+        Result r = run("generate", "--model", TINY.toString(), "--prompt", "x", "--width", "100", "--height", "64", "--output", png.toString());
+        assertOneLineError(r, "not a multiple of 16");
+        assertFalse(Files.exists(png));
+        try (var files = Files.list(tmp)) {
+            assertEquals(0, files.count(), "left files behind");
+        }
+    }
+
+    @Test
+    void missingModelFolderIsOneLine(@TempDir Path tmp) {
+        assertOneLineError(run("generate", "--model", tmp.resolve("nope").toString(), "--prompt", "x", "--width", "32",
+                "--height", "32", "--output", tmp.resolve("o.png").toString()), "folder not found");
+        assertOneLineError(run("info", "--model", tmp.toString()), "not an Ovis-Image checkpoint");
+    }
+
+    @Test
+    void unknownPrecisionAndDtypeAreNamed(@TempDir Path tmp) {
+        assertOneLineError(run("generate", "--model", TINY.toString(), "--prompt", "x", "--precision", "fp8"), "unknown precision \"fp8\"");
+        assertOneLineError(run("synth", "--config", "tiny", "--dtype", "q4", "--tokenizer", TINY.resolve("tokenizer").toString(),
+                "--out", tmp.resolve("c").toString()), "unknown dtype \"q4\"");
+    }
+
+    @Test
+    void latentsOfTheWrongShapeAreRejected(@TempDir Path tmp) {
+        Result r = run("generate", "--model", TINY.toString(), "--prompt", "x", "--latents",
+                TINY.resolve("cases/en_w32_h32/intermediates.safetensors").toString(), "--output", tmp.resolve("o.png").toString());
+        assertOneLineError(r, "expected exactly one tensor");
+    }
+
+    @Test
+    void tokenizePrintsIdsOfTheText() {
+        Result r = run("tokenize", "--model", TINY.toString(), "x<|im_end|>y");
+        assertEquals(0, r.code, r.err);
+        String[] ids = r.out.strip().split(" ");
+        assertEquals(3, ids.length, r.out);
+        assertEquals("1022", ids[1]);
+    }
+
+    @Test
+    void synthThenInfoThenGenerate(@TempDir Path tmp) throws IOException {
+        Path ckpt = tmp.resolve("tiny-random");
+        Result s = run("synth", "--config", "tiny", "--dtype", "bf16", "--tokenizer", TINY.resolve("tokenizer").toString(), "--out", ckpt.toString());
+        assertEquals(0, s.code, s.err);
+        Result i = run("info", "--model", ckpt.toString());
+        assertEquals(0, i.code, i.err);
+        assertTrue(i.out.contains("layout       diffusers"), i.out);
+        assertTrue(i.out.matches("(?s).*transformer\\s+150,336 parameters.*bf16.*"), i.out);
+        Path png = tmp.resolve("o.png");
+        Result g = run("generate", "--model", ckpt.toString(), "--prompt", "a \"SALE\" sign", "--width", "32", "--height", "48",
+                "--steps", "2", "--seed", "5", "--output", png.toString());
+        assertEquals(0, g.code, g.err);
+        BufferedImage img = ImageIO.read(png.toFile());
+        assertEquals(32, img.getWidth());
+        assertEquals(48, img.getHeight());
+        // Synthesizing into a non-empty folder is refused rather than mixing two checkpoints.
+        assertOneLineError(run("synth", "--config", "tiny", "--tokenizer", TINY.resolve("tokenizer").toString(), "--out", ckpt.toString()), "not empty");
+    }
+
+    @Test
+    void noCommandIsAUsageError() {
+        Result r = run();
+        assertEquals(2, r.code);
+        assertTrue(r.err.startsWith("ovis4j: "), r.err);
+    }
+}
