@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 /** The {@code ovis4j} command: one subcommand per job; errors are one line on stderr and exit code 1. */
 @Command(name = "ovis4j", mixinStandardHelpOptions = true, versionProvider = Ovis4j.Version.class,
         description = "Ovis-Image text-to-image on the JVM.",
-        subcommands = {GenerateCommand.class, TokenizeCommand.class, InfoCommand.class, SynthCommand.class,
+        subcommands = {GenerateCommand.class, TokenizeCommand.class, InfoCommand.class, SynthCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Ovis4j implements Runnable {
     @CommandLine.Spec

@@ -69,7 +69,7 @@ class CliTest {
     }
 
     @Test
-    void badSizeFailsBeforeLoadingAndWritesNothing(@TempDir Path tmp) {
+    void badSizeFailsBeforeLoadingAndWritesNothing(@TempDir Path tmp) throws IOException {
         Path png = tmp.resolve("x.png");
         Result r = run("generate", "--model", TINY.toString(), "--prompt", "x", "--width", "100", "--height", "64", "--output", png.toString());
         assertOneLineError(r, "not a multiple of 16");

@@ -1,0 +1,149 @@
+package org.ovis4j.cli;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import org.ovis4j.core.OvisException;
+import org.ovis4j.core.kernel.Linear;
+import org.ovis4j.core.parallel.Parallel;
+import org.ovis4j.core.random.GaussianNoise;
+import org.ovis4j.core.tensor.DType;
+import org.ovis4j.core.tensor.Tensor;
+import org.ovis4j.dit.PositionEmbedding;
+import org.ovis4j.dit.TransformerConfig;
+import org.ovis4j.pipeline.OvisImage;
+import org.ovis4j.pipeline.Precision;
+import org.ovis4j.tokenizer.OvisPrompt;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Time one matrix multiply (--gemm) or each component of a checkpoint (--model).")
+final class BenchCommand implements Callable<Integer> {
+    @ArgGroup(multiplicity = "1")
+    Target target;
+
+    static final class Target {
+        @Option(names = "--gemm", description = "MxKxN: M activation rows times a K x N weight stored as a model layer.")
+        String gemm;
+
+        @Option(names = "--model", description = "Checkpoint folder: times text encoder, one transformer forward, VAE decode.")
+        Path model;
+    }
+
+    @Option(names = "--dtype", defaultValue = "bf16", description = "Weight dtype for --gemm: f32 or bf16 (default ${DEFAULT-VALUE}).")
+    String dtype;
+
+    @Option(names = "--backend", defaultValue = "java", description = "GEMM backend (default ${DEFAULT-VALUE}).")
+    String backend;
+
+    @Option(names = "--width", defaultValue = "512") int width;
+    @Option(names = "--height", defaultValue = "512") int height;
+    @Option(names = "--max-sequence-length", defaultValue = "256") int maxSequenceLength;
+    @Option(names = "--precision", defaultValue = "bf16", description = "For --model: fp32 or bf16 (default ${DEFAULT-VALUE}).")
+    String precision;
+
+    @Option(names = "--repeat", defaultValue = "5", description = "Timed runs for --gemm after one warm-up (default ${DEFAULT-VALUE}).")
+    int repeat;
+
+    @Override
+    public Integer call() {
+        if (!backend.equals("java")) throw new OvisException("unknown backend \"" + backend + "\" (available: java)");
+        return target.gemm != null ? gemm() : model();
+    }
+
+    private int gemm() {
+        String[] p = target.gemm.toLowerCase().split("x");
+        if (p.length != 3) throw new OvisException("--gemm wants MxKxN, got \"" + target.gemm + "\"");
+        int m, k, n;
+        try {
+            m = Integer.parseInt(p[0]);
+            k = Integer.parseInt(p[1]);
+            n = Integer.parseInt(p[2]);
+        } catch (NumberFormatException e) {
+            throw new OvisException("--gemm wants three positive integers MxKxN, got \"" + target.gemm + "\"");
+        }
+        if (m <= 0 || k <= 0 || n <= 0) throw new OvisException("--gemm sizes must be positive");
+        DType type = switch (dtype.toLowerCase()) {
+            case "f32", "fp32" -> DType.F32;
+            case "bf16" -> DType.BF16;
+            default -> throw new OvisException("unknown dtype \"" + dtype + "\" for --gemm (expected f32 or bf16)");
+        };
+        SplittableRandom rnd = new SplittableRandom(1);
+        float[] w = new float[Math.multiplyExact(k, n)];
+        for (int i = 0; i < w.length; i++) w[i] = (float) (rnd.nextDouble() - 0.5);
+        float[] x = new float[Math.multiplyExact(m, k)];
+        for (int i = 0; i < x.length; i++) x[i] = (float) (rnd.nextDouble() - 0.5);
+        Arena arena = Arena.ofShared();
+        Tensor weight = Tensor.ofFloats("w", new long[] {n, k}, w, arena);
+        if (type != DType.F32) weight = weight.convert(type, arena);
+        Linear layer = new Linear(weight, null);
+        float[] y = new float[Math.multiplyExact(m, n)];
+        layer.forward(x, m, y);
+        double flops = 2.0 * m * k * n, best = Double.MAX_VALUE, total = 0;
+        for (int r = 0; r < repeat; r++) {
+            long t0 = System.nanoTime();
+            layer.forward(x, m, y);
+            double s = (System.nanoTime() - t0) / 1e9;
+            best = Math.min(best, s);
+            total += s;
+        }
+        System.out.printf("threads %d, %d runs: best %.4f s, mean %.4f s%n", Parallel.threads(), repeat, best, total / repeat);
+        System.out.printf("gemm %d %d %d %s %s GFLOP/s=%.1f%n", m, k, n, type.name().toLowerCase(), backend, flops / best / 1e9);
+        arena.close();
+        return 0;
+    }
+
+    private int model() {
+        Precision p = Precision.parse(precision);
+        long t0 = System.nanoTime();
+        try (OvisImage pipe = OvisImage.load(target.model, p)) {
+            System.out.printf("load                 %8.2f s  (%s, threads %d)%n", (System.nanoTime() - t0) / 1e9, p.name().toLowerCase(), Parallel.threads());
+            int msl = maxSequenceLength;
+            OvisPrompt.Encoded enc = OvisPrompt.encode(pipe.tokenizer(), "A neon sign that says \"OPEN\" above a bakery door", msl);
+            long t1 = System.nanoTime();
+            float[] text = pipe.textEncoder().encode(enc.ids(), enc.validTokens());
+            double textSeconds = (System.nanoTime() - t1) / 1e9;
+            System.out.printf("text encoder         %8.2f s  (%d tokens)%n", textSeconds, enc.validTokens());
+
+            TransformerConfig cfg = pipe.transformer().config();
+            int h = height / 8, w = width / 8, gh = h / 2, gw = w / 2, img = gh * gw;
+            float[] latents = GaussianNoise.sample(0, img * cfg.inChannels());
+            float[] ids = PositionEmbedding.ids(msl, gh, gw);
+            long t2 = System.nanoTime();
+            float[] v = pipe.transformer().forward(latents, img, text, msl, 0.5f, ids);
+            double ditSeconds = (System.nanoTime() - t2) / 1e9;
+            double flops = transformerFlops(cfg, msl + img);
+            System.out.printf("transformer forward  %8.2f s  (%d tokens, %.1f GFLOP/s)%n", ditSeconds, msl + img, flops / ditSeconds / 1e9);
+
+            long t3 = System.nanoTime();
+            float[] z = new float[16 * h * w];
+            System.arraycopy(v, 0, z, 0, Math.min(z.length, v.length));
+            pipe.vae().decode(z, h, w);
+            System.out.printf("vae decode           %8.2f s  (%dx%d)%n", (System.nanoTime() - t3) / 1e9, width, height);
+        }
+        System.out.printf("peak RSS             %8.2f GiB%n", peakRssBytes() / (double) (1L << 30));
+        return 0;
+    }
+
+    /** Multiply-adds ×2 of the block matmuls and attention (embedders and AdaLN rows are negligible). */
+    static double transformerFlops(TransformerConfig c, int tokens) {
+        double d = c.innerDim(), f = c.mlpHidden(), blocks = c.numLayers() + c.numSingleLayers();
+        double perRow = 4 * d * d + 3 * d * f; // qkv + out, SwiGLU in (2F) + out
+        return 2 * blocks * (tokens * perRow + 2.0 * tokens * tokens * d);
+    }
+
+    static long peakRssBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status")))
+                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+}
