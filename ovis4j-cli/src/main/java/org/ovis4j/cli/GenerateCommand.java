@@ -3,6 +3,7 @@ package org.ovis4j.cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.ovis4j.checkpoint.CheckpointFolder;
 import org.ovis4j.core.OvisException;
 import org.ovis4j.core.safetensors.SafetensorsFile;
 import org.ovis4j.core.tensor.Tensor;
@@ -68,6 +69,7 @@ final class GenerateCommand implements Callable<Integer> {
             g.size(width != null ? width : 1024, height != null ? height : 1024);
         }
         g.validate(); // before the (slow) load, so a bad size fails at once
+        CheckpointFolder.detect(model);
 
         boolean terminal = System.console() != null;
         g.listener(new ProgressBar(System.err, terminal));
@@ -88,8 +90,8 @@ final class GenerateCommand implements Callable<Integer> {
     private float[] readLatents(Generation g) {
         var file = SafetensorsFile.read(latents, java.lang.foreign.Arena.ofAuto());
         Tensor t = file.tensors().get("latents");
-        if (t == null) throw new OvisException(latents + ": no tensor named \"latents\"");
         if (file.tensors().size() != 1) throw new OvisException(latents + ": expected exactly one tensor (\"latents\"), found " + file.tensors().size());
+        if (t == null) throw new OvisException(latents + ": no tensor named \"latents\"");
         if (!t.dtype().isFloat()) throw new OvisException(latents + ": latents must be a float tensor, not " + t.dtype());
         long[] s = t.shape();
         if (s.length != 4 || s[0] != 1 || s[1] != 16)

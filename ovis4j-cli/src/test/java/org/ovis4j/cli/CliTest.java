@@ -12,6 +12,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,8 +43,9 @@ class CliTest {
 
     static void assertOneLineError(Result r, String mentions) {
         assertTrue(r.code != 0, "expected failure: " + r);
-        String[] lines = r.err.strip().split("\n");
-        assertTrue(lines[0].startsWith("ovis4j: ") && lines[0].contains(mentions), "error line: " + r.err);
+        List<String> errors = r.err.lines().filter(l -> l.startsWith("ovis4j: ")).toList();
+        assertEquals(1, errors.size(), "expected one error line: " + r.err);
+        assertTrue(errors.get(0).contains(mentions), "error line: " + r.err);
         assertFalse(r.err.contains("\tat "), "stack trace printed: " + r.err);
     }
 
