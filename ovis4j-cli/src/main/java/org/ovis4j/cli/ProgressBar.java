@@ -4,8 +4,8 @@ import java.io.PrintStream;
 import org.ovis4j.pipeline.ProgressListener;
 
 /**
- * Denoising progress on stderr: a bar redrawn in place on a terminal, one line per stage and a
- * summary otherwise, so logs stay readable.
+ * Denoising progress on stderr: a bar redrawn in place on a terminal, one line per stage and
+ * line per step otherwise, so logs stay readable.
  */
 final class ProgressBar implements ProgressListener {
     private static final int WIDTH = 30;
@@ -32,8 +32,8 @@ final class ProgressBar implements ProgressListener {
             int filled = step * WIDTH / steps;
             out.printf("\r  [%s%s] %d/%d  %.2f s/step  eta %.0f s ", "#".repeat(filled), " ".repeat(WIDTH - filled),
                     step, steps, stepSeconds, mean * (steps - step));
-        } else if (step == steps) {
-            out.printf("  denoised %d steps in %.1f s (%.2f s/step)%n", steps, totalNanos / 1e9, mean);
+        } else {
+            out.printf("  step %d/%d  %.2f s%n", step, steps, stepSeconds);
         }
         out.flush();
     }

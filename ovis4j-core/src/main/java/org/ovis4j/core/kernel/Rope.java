@@ -9,23 +9,16 @@ public final class Rope {
 
     /** Pairs (2j, 2j+1) rotate by angle j (FLUX/MMDiT layout). */
     public static void applyInterleaved(float[] x, int rows, int heads, int headDim, float[] cos, float[] sin) {
-        int half = headDim / 2;
-        for (int r = 0; r < rows; r++) {
-            int t = r * half;
-            for (int h = 0; h < heads; h++) {
-                int o = (r * heads + h) * headDim;
-                for (int j = 0; j < half; j++) {
-                    float c = cos[t + j], s = sin[t + j];
-                    float a = x[o + 2 * j], b = x[o + 2 * j + 1];
-                    x[o + 2 * j] = a * c - b * s;
-                    x[o + 2 * j + 1] = b * c + a * s;
-                }
-            }
-        }
+        apply(x, rows, heads, headDim, cos, sin, 2, 1);
     }
 
     /** Pairs (j, j + headDim/2) rotate by angle j (Llama/Qwen "rotate half" layout). */
     public static void applyRotateHalf(float[] x, int rows, int heads, int headDim, float[] cos, float[] sin) {
+        apply(x, rows, heads, headDim, cos, sin, 1, headDim / 2);
+    }
+
+    /** Pair j is (x[step·j], x[step·j + partner]) within each head. */
+    private static void apply(float[] x, int rows, int heads, int headDim, float[] cos, float[] sin, int step, int partner) {
         int half = headDim / 2;
         for (int r = 0; r < rows; r++) {
             int t = r * half;
@@ -33,9 +26,10 @@ public final class Rope {
                 int o = (r * heads + h) * headDim;
                 for (int j = 0; j < half; j++) {
                     float c = cos[t + j], s = sin[t + j];
-                    float a = x[o + j], b = x[o + j + half];
-                    x[o + j] = a * c - b * s;
-                    x[o + j + half] = b * c + a * s;
+                    int i = o + step * j;
+                    float a = x[i], b = x[i + partner];
+                    x[i] = a * c - b * s;
+                    x[i + partner] = b * c + a * s;
                 }
             }
         }
