@@ -4,8 +4,8 @@ import java.io.PrintStream;
 import org.ovis4j.pipeline.ProgressListener;
 
 /**
- * Denoising progress on stderr: a bar redrawn in place on a terminal, one line per stage and
- * line per step otherwise, so logs stay readable.
+ * Denoising progress on stderr: a bar redrawn in place on a terminal, otherwise one line per
+ * stage and per step, so logs stay readable.
  */
 final class ProgressBar implements ProgressListener {
     private static final int WIDTH = 30;
