@@ -104,6 +104,7 @@ public final class Qwen3Tokenizer {
         List<AddedTokens.Token> raw = new ArrayList<>(), normalized = new ArrayList<>();
         Map<Integer, String> addedById = new HashMap<>();
         Map<String, Integer> addedByContent = new HashMap<>();
+        int maxAdded = -1;
         for (int k = 0; k < addedJson.size(); k++) {
             Map<String, Object> t = object(addedJson.get(k), "added_tokens[" + k + "]");
             int id = id(t.get("id"), "added_tokens[" + k + "].id");
@@ -111,13 +112,23 @@ public final class Qwen3Tokenizer {
             for (String flag : List.of("lstrip", "rstrip", "single_word"))
                 if (Boolean.TRUE.equals(t.get(flag)))
                     throw new OvisException("unsupported added token option " + flag + "=true on " + content);
+            // The tokenizers library ignores the ids in the file and numbers added tokens itself (a
+            // vocabulary token keeps its id, a new one follows the vocabulary and earlier added tokens).
+            // Files it wrote agree; one that does not would be tokenized differently there, so refuse it.
+            Integer expected = addedByContent.containsKey(content) ? addedByContent.get(content) : tokenToId.get(content);
+            if (expected == null) expected = maxAdded >= vocabJson.size() ? maxAdded + 1 : vocabJson.size();
+            if (id != expected)
+                throw new OvisException("malformed tokenizer.json: added token " + content + " has id " + id
+                        + " but its position gives id " + expected);
+            maxAdded = Math.max(maxAdded, id);
             size = Math.max(size, id + 1);
             addedById.put(id, content);
             addedByContent.put(content, id);
             if (content.isEmpty()) continue;
             // Only the "normalized" flag decides where a token is matched, "special" plays no part.
             boolean norm = !Boolean.FALSE.equals(t.get("normalized"));
-            (norm ? normalized : raw).add(new AddedTokens.Token(content, id));
+            if (norm) normalized.add(new AddedTokens.Token(content, id)); // contents normalized below, once NFC is known
+            else raw.add(new AddedTokens.Token(content, id));
         }
 
         String[] idToToken = new String[size];
@@ -154,6 +165,8 @@ public final class Qwen3Tokenizer {
         }
 
         boolean nfc = readNormalizer(root.get("normalizer"));
+        // The reference normalizes these contents too, since they are matched against normalized text.
+        if (nfc) normalized.replaceAll(t -> new AddedTokens.Token(Normalizer.normalize(t.content(), Normalizer.Form.NFC), t.id()));
         List<Pattern> splits = readPreTokenizer(root.get("pre_tokenizer"));
         Object decoder = root.get("decoder");
         if (decoder == null || !"ByteLevel".equals(object(decoder, "decoder").get("type")))
