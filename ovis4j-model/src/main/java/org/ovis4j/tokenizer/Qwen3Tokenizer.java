@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -269,8 +270,11 @@ public final class Qwen3Tokenizer {
 
     /**
      * Token ids of {@code text} without any special tokens added. Added tokens are recognised in the
-     * raw text (special or not), the text between them is normalized and split. Lone surrogates,
-     * which UTF-8 cannot carry, are read as U+FFFD each.
+     * raw text (special or not), the text between them is normalized and split.
+     *
+     * <p>Lone surrogates, which UTF-8 cannot carry, are read as one U+FFFD each (the WHATWG rule for
+     * turning UTF-16 into scalar values). The reference has no answer of its own: Python strings with
+     * lone surrogates are rejected before reaching Rust, and JNI bindings garble the whole string.
      */
     public int[] encode(String text) {
         IntList out = new IntList(Math.max(16, text.length() / 3));
@@ -381,6 +385,8 @@ public final class Qwen3Tokenizer {
         }
 
         private final Map<Character, Token[]> byFirstChar = new HashMap<>();
+        // Most text never starts a token; a bit test per character avoids boxing it for the map.
+        private final BitSet firstChars = new BitSet(65536);
 
         AddedTokens(List<Token> tokens) {
             Map<Character, List<Token>> groups = new HashMap<>();
@@ -388,6 +394,7 @@ public final class Qwen3Tokenizer {
             groups.forEach((c, l) -> {
                 l.sort(Comparator.comparingInt((Token t) -> t.content.length()).reversed());
                 byFirstChar.put(c, l.toArray(Token[]::new));
+                firstChars.set(c);
             });
         }
 
@@ -398,7 +405,9 @@ public final class Qwen3Tokenizer {
             }
             int last = 0;
             for (int i = 0; i < s.length(); ) {
-                Token[] cands = byFirstChar.get(s.charAt(i));
+                char c = s.charAt(i);
+                if (!firstChars.get(c)) { i++; continue; }
+                Token[] cands = byFirstChar.get(c);
                 Token hit = null;
                 if (cands != null)
                     for (Token t : cands)
