@@ -46,12 +46,6 @@ final class ByteLevel {
         return b != null ? b : token.getBytes(StandardCharsets.UTF_8);
     }
 
-    static String toToken(byte[] bytes) {
-        char[] c = new char[bytes.length];
-        for (int i = 0; i < c.length; i++) c[i] = BYTE_CHAR[bytes[i] & 0xFF];
-        return new String(c);
-    }
-
     /**
      * UTF-8 to string with one U+FFFD per maximal invalid subpart (the WHATWG / Rust
      * {@code from_utf8_lossy} rule), so that decoding token sequences that split a character gives the

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -104,6 +105,7 @@ public final class Qwen3Tokenizer {
         List<AddedTokens.Token> raw = new ArrayList<>(), normalized = new ArrayList<>();
         Map<Integer, String> addedById = new HashMap<>();
         Map<String, Integer> addedByContent = new HashMap<>();
+        int maxAdded = -1;
         for (int k = 0; k < addedJson.size(); k++) {
             Map<String, Object> t = object(addedJson.get(k), "added_tokens[" + k + "]");
             int id = id(t.get("id"), "added_tokens[" + k + "].id");
@@ -111,13 +113,23 @@ public final class Qwen3Tokenizer {
             for (String flag : List.of("lstrip", "rstrip", "single_word"))
                 if (Boolean.TRUE.equals(t.get(flag)))
                     throw new OvisException("unsupported added token option " + flag + "=true on " + content);
+            // The tokenizers library ignores the ids in the file and numbers added tokens itself (a
+            // vocabulary token keeps its id, a new one follows the vocabulary and earlier added tokens).
+            // Files it wrote agree; one that does not would be tokenized differently there, so refuse it.
+            Integer expected = addedByContent.containsKey(content) ? addedByContent.get(content) : tokenToId.get(content);
+            if (expected == null) expected = maxAdded >= vocabJson.size() ? maxAdded + 1 : vocabJson.size();
+            if (id != expected)
+                throw new OvisException("malformed tokenizer.json: added token " + content + " has id " + id
+                        + " but its position gives id " + expected);
+            maxAdded = Math.max(maxAdded, id);
             size = Math.max(size, id + 1);
             addedById.put(id, content);
             addedByContent.put(content, id);
             if (content.isEmpty()) continue;
             // Only the "normalized" flag decides where a token is matched, "special" plays no part.
             boolean norm = !Boolean.FALSE.equals(t.get("normalized"));
-            (norm ? normalized : raw).add(new AddedTokens.Token(content, id));
+            if (norm) normalized.add(new AddedTokens.Token(content, id)); // contents normalized below, once NFC is known
+            else raw.add(new AddedTokens.Token(content, id));
         }
 
         String[] idToToken = new String[size];
@@ -154,6 +166,8 @@ public final class Qwen3Tokenizer {
         }
 
         boolean nfc = readNormalizer(root.get("normalizer"));
+        // The reference normalizes these contents too, since they are matched against normalized text.
+        if (nfc) normalized.replaceAll(t -> new AddedTokens.Token(Normalizer.normalize(t.content(), Normalizer.Form.NFC), t.id()));
         List<Pattern> splits = readPreTokenizer(root.get("pre_tokenizer"));
         Object decoder = root.get("decoder");
         if (decoder == null || !"ByteLevel".equals(object(decoder, "decoder").get("type")))
@@ -256,8 +270,11 @@ public final class Qwen3Tokenizer {
 
     /**
      * Token ids of {@code text} without any special tokens added. Added tokens are recognised in the
-     * raw text (special or not), the text between them is normalized and split. Lone surrogates,
-     * which UTF-8 cannot carry, are read as U+FFFD each.
+     * raw text (special or not), the text between them is normalized and split.
+     *
+     * <p>Lone surrogates, which UTF-8 cannot carry, are read as one U+FFFD each (the WHATWG rule for
+     * turning UTF-16 into scalar values). The reference has no answer of its own: Python strings with
+     * lone surrogates are rejected before reaching Rust, and JNI bindings garble the whole string.
      */
     public int[] encode(String text) {
         IntList out = new IntList(Math.max(16, text.length() / 3));
@@ -368,6 +385,8 @@ public final class Qwen3Tokenizer {
         }
 
         private final Map<Character, Token[]> byFirstChar = new HashMap<>();
+        // Most text never starts a token; a bit test per character avoids boxing it for the map.
+        private final BitSet firstChars = new BitSet(65536);
 
         AddedTokens(List<Token> tokens) {
             Map<Character, List<Token>> groups = new HashMap<>();
@@ -375,6 +394,7 @@ public final class Qwen3Tokenizer {
             groups.forEach((c, l) -> {
                 l.sort(Comparator.comparingInt((Token t) -> t.content.length()).reversed());
                 byFirstChar.put(c, l.toArray(Token[]::new));
+                firstChars.set(c);
             });
         }
 
@@ -385,7 +405,9 @@ public final class Qwen3Tokenizer {
             }
             int last = 0;
             for (int i = 0; i < s.length(); ) {
-                Token[] cands = byFirstChar.get(s.charAt(i));
+                char c = s.charAt(i);
+                if (!firstChars.get(c)) { i++; continue; }
+                Token[] cands = byFirstChar.get(c);
                 Token hit = null;
                 if (cands != null)
                     for (Token t : cands)

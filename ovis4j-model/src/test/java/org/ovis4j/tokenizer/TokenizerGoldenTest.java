@@ -162,6 +162,7 @@ class TokenizerGoldenTest {
         expectFailure(dir, good.replace("\"Isolated\"", "\"Removed\""), "Split behavior");
         expectFailure(dir, good.replace("\"type\": \"NFC\"", "\"type\": \"NFKC\""), "normalizer NFKC");
         expectFailure(dir, good.replace("\"byte_fallback\": false", "\"byte_fallback\": true"), "byte_fallback");
+        expectFailure(dir, good.replace("\"id\": 1000,", "\"id\": 1100,"), "has id 1100 but its position gives id 1000");
         expectFailure(dir, good.replaceFirst("\\[\\s*\"Ġ\",\\s*\"t\"\\s*\\]", "[\"Ġ\", \"zzz\"]"), "merge 0");
     }
 
