@@ -17,16 +17,20 @@ public final class Gemm {
     static final int L = S.length();
     /** Panel width: two vectors. */
     public static final int NR = 2 * L;
-    static final int MR = 4;
+    static final int MR = 6;
     static final int KC = 256;
-    static final int MC = 128;
+    /** Column panels packed together per task: 8 x 256 x 32 floats = 256 KiB, L2-resident. */
+    static final int GROUP = 8;
 
     private Gemm() {}
 
     /** Where the B operand's panels come from: weights of any dtype, or a float matrix. */
     public interface PanelSource {
-        /** Writes B(k0 + kk, n0 + j) to panel[kk * NR + j] for kk < kc, j < nr (nr ≤ NR); columns ≥ nr are zeroed. */
-        void pack(int n0, int nr, int k0, int kc, float[] panel);
+        /**
+         * Writes B(k0 + kk, n0 + j) to panel[off + kk * NR + j] for kk < kc, j < nr (nr ≤ NR); columns
+         * ≥ nr are zeroed.
+         */
+        void pack(int n0, int nr, int k0, int kc, float[] panel, int off);
     }
 
     /**
@@ -42,38 +46,52 @@ public final class Gemm {
                             float[] c, int ldc, int cOff, boolean accumulate) {
         if (M == 0 || N == 0) return;
         int panels = (N + NR - 1) / NR;
-        int mChunk = M <= MC ? M : MC;
-        int chunks = (M + mChunk - 1) / mChunk;
-        Parallel.forEach(panels * chunks, task -> {
-            int p = task % panels, ch = task / panels;
-            int n0 = p * NR, nr = Math.min(NR, N - n0);
+        // Tasks own a group of column panels for a chunk of rows. Each KC x NR block of B is packed once
+        // per task, so a task that covers all rows packs the weights exactly once; rows are split only
+        // when there are too few column groups to keep every thread busy.
+        int group = Math.max(1, Math.min(GROUP, panels / (4 * Parallel.threads())));
+        int groups = (panels + group - 1) / group;
+        int chunks = Math.max(1, Math.min((M + MR - 1) / MR, (4 * Parallel.threads() + groups - 1) / groups));
+        int mChunk = ((M + chunks - 1) / chunks + MR - 1) / MR * MR;
+        int chunkCount = (M + mChunk - 1) / mChunk;
+        Parallel.forEach(groups * chunkCount, task -> {
+            int g = task % groups, ch = task / groups;
+            int p0 = g * group, p1 = Math.min(panels, p0 + group);
             int m0 = ch * mChunk, m1 = Math.min(M, m0 + mChunk);
-            float[] panel = PANEL.get();
+            float[] packed = PANELS.get();
             float[] tile = TILE.get();
+            int nStart = p0 * NR, nEnd = Math.min(N, p1 * NR);
             for (int m = m0; m < m1; m++) {
-                int row = m * ldc + cOff + n0;
+                int row = m * ldc + cOff;
                 if (!accumulate) {
-                    if (bias != null) System.arraycopy(bias, n0, c, row, nr);
-                    else java.util.Arrays.fill(c, row, row + nr, 0f);
+                    if (bias != null) System.arraycopy(bias, nStart, c, row + nStart, nEnd - nStart);
+                    else java.util.Arrays.fill(c, row + nStart, row + nEnd, 0f);
                 }
             }
             for (int k0 = 0; k0 < K; k0 += KC) {
                 int kc = Math.min(KC, K - k0);
-                b.pack(n0, nr, k0, kc, panel);
+                for (int p = p0; p < p1; p++) {
+                    int n0 = p * NR;
+                    b.pack(n0, Math.min(NR, N - n0), k0, kc, packed, (p - p0) * KC * NR);
+                }
                 int m = m0;
-                for (; m + MR <= m1; m += MR) {
-                    kernel4(a, aOff, lda, m, k0, kc, panel, tile);
-                    addTile(tile, MR, c, ldc, m, cOff + n0, nr);
-                }
-                for (; m < m1; m++) {
-                    kernel1(a, aOff, lda, m, k0, kc, panel, tile);
-                    addTile(tile, 1, c, ldc, m, cOff + n0, nr);
-                }
+                for (; m + MR <= m1; m += MR)
+                    for (int p = p0; p < p1; p++) {
+                        int n0 = p * NR;
+                        kernel6(a, aOff, lda, m, k0, kc, packed, (p - p0) * KC * NR, tile);
+                        addTile(tile, MR, c, ldc, m, cOff + n0, Math.min(NR, N - n0));
+                    }
+                for (; m < m1; m++)
+                    for (int p = p0; p < p1; p++) {
+                        int n0 = p * NR;
+                        kernel1(a, aOff, lda, m, k0, kc, packed, (p - p0) * KC * NR, tile);
+                        addTile(tile, 1, c, ldc, m, cOff + n0, Math.min(NR, N - n0));
+                    }
             }
         });
     }
 
-    private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[KC * NR]);
+    private static final ThreadLocal<float[]> PANELS = ThreadLocal.withInitial(() -> new float[GROUP * KC * NR]);
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[MR * NR]);
 
     private static void addTile(float[] tile, int rows, float[] c, int ldc, int m, int col, int nr) {
@@ -91,13 +109,16 @@ public final class Gemm {
         }
     }
 
-    private static void kernel4(float[] a, int aOff, int lda, int m, int k0, int kc, float[] panel, float[] tile) {
+    /** Six rows by two vectors: 12 accumulators, enough independent FMAs to hide their latency. */
+    private static void kernel6(float[] a, int aOff, int lda, int m, int k0, int kc, float[] panel, int pOff, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
         FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-        int a0 = aOff + m * lda + k0, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
-        for (int kk = 0, pb = 0; kk < kc; kk++, pb += NR) {
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        int a0 = aOff + m * lda + k0, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
+        for (int kk = 0, pb = pOff; kk < kc; kk++, pb += NR) {
             FloatVector b0 = FloatVector.fromArray(S, panel, pb);
             FloatVector b1 = FloatVector.fromArray(S, panel, pb + L);
             FloatVector x = FloatVector.broadcast(S, a[a0 + kk]);
@@ -108,17 +129,23 @@ public final class Gemm {
             c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
             x = FloatVector.broadcast(S, a[a3 + kk]);
             c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, a[a4 + kk]);
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, a[a5 + kk]);
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
         }
         c00.intoArray(tile, 0); c01.intoArray(tile, L);
         c10.intoArray(tile, NR); c11.intoArray(tile, NR + L);
         c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + L);
         c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + L);
+        c40.intoArray(tile, 4 * NR); c41.intoArray(tile, 4 * NR + L);
+        c50.intoArray(tile, 5 * NR); c51.intoArray(tile, 5 * NR + L);
     }
 
-    private static void kernel1(float[] a, int aOff, int lda, int m, int k0, int kc, float[] panel, float[] tile) {
+    private static void kernel1(float[] a, int aOff, int lda, int m, int k0, int kc, float[] panel, int pOff, float[] tile) {
         FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
         int a0 = aOff + m * lda + k0;
-        for (int kk = 0, pb = 0; kk < kc; kk++, pb += NR) {
+        for (int kk = 0, pb = pOff; kk < kc; kk++, pb += NR) {
             FloatVector x = FloatVector.broadcast(S, a[a0 + kk]);
             c0 = x.fma(FloatVector.fromArray(S, panel, pb), c0);
             c1 = x.fma(FloatVector.fromArray(S, panel, pb + L), c1);
@@ -129,9 +156,9 @@ public final class Gemm {
 
     /** B given as a float matrix stored [K, N] row-major (e.g. attention values, im2col columns). */
     public static PanelSource rowMajorKN(float[] b, int ldb) {
-        return (n0, nr, k0, kc, panel) -> {
+        return (n0, nr, k0, kc, panel, off) -> {
             for (int kk = 0; kk < kc; kk++) {
-                int src = (k0 + kk) * ldb + n0, dst = kk * NR;
+                int src = (k0 + kk) * ldb + n0, dst = off + kk * NR;
                 System.arraycopy(b, src, panel, dst, nr);
                 if (nr < NR) java.util.Arrays.fill(panel, dst + nr, dst + NR, 0f);
             }
@@ -140,13 +167,13 @@ public final class Gemm {
 
     /** B given as a float matrix stored [N, K] row-major, i.e. B(k, n) = b[n*ldb + k]. */
     public static PanelSource rowMajorNK(float[] b, int ldb) {
-        return (n0, nr, k0, kc, panel) -> {
+        return (n0, nr, k0, kc, panel, off) -> {
             for (int j = 0; j < NR; j++) {
                 if (j < nr) {
                     int src = (n0 + j) * ldb + k0;
-                    for (int kk = 0; kk < kc; kk++) panel[kk * NR + j] = b[src + kk];
+                    for (int kk = 0; kk < kc; kk++) panel[off + kk * NR + j] = b[src + kk];
                 } else {
-                    for (int kk = 0; kk < kc; kk++) panel[kk * NR + j] = 0f;
+                    for (int kk = 0; kk < kc; kk++) panel[off + kk * NR + j] = 0f;
                 }
             }
         };

@@ -61,15 +61,15 @@ public final class Linear implements Gemm.PanelSource {
     }
 
     @Override
-    public void pack(int n0, int nr, int k0, int kc, float[] panel) {
+    public void pack(int n0, int nr, int k0, int kc, float[] panel, int off) {
         float[] buf = row.get();
         final int NR = Gemm.NR;
         for (int j = 0; j < NR; j++) {
             if (j < nr) {
                 Widen.read(weight, (long) (n0 + j) * in + k0, buf, 0, kc);
-                for (int kk = 0; kk < kc; kk++) panel[kk * NR + j] = buf[kk];
+                for (int kk = 0; kk < kc; kk++) panel[off + kk * NR + j] = buf[kk];
             } else {
-                for (int kk = 0; kk < kc; kk++) panel[kk * NR + j] = 0f;
+                for (int kk = 0; kk < kc; kk++) panel[off + kk * NR + j] = 0f;
             }
         }
     }
