@@ -1,6 +1,10 @@
 package org.ovis4j.core.kernel;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.ovis4j.core.parallel.Parallel;
 
@@ -15,6 +19,9 @@ import org.ovis4j.core.parallel.Parallel;
 public final class Gemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final int HIGH_HALF = 0xFFFF0000;
     /** Panel width: two vectors. */
     public static final int NR = 2 * L;
     static final int MR = 6;
@@ -44,11 +51,22 @@ public final class Gemm {
     /** As above with A starting at {@code aOff}: A[m, k] = a[aOff + m*lda + k]. */
     public static void gemm(float[] a, int aOff, int lda, int M, int K, PanelSource b, int N, float[] bias,
                             float[] c, int ldc, int cOff, boolean accumulate) {
+        run(a, aOff, lda, M, K, b, null, N, bias, c, ldc, cOff, accumulate);
+    }
+
+    /** As above with B = Wᵀ for weights packed once ({@link PackedWeights}): nothing is packed per call. */
+    static void gemm(float[] a, int aOff, int lda, int M, PackedWeights w, float[] bias,
+                     float[] c, int ldc, int cOff, boolean accumulate) {
+        run(a, aOff, lda, M, w.k, null, w, w.n, bias, c, ldc, cOff, accumulate);
+    }
+
+    private static void run(float[] a, int aOff, int lda, int M, int K, PanelSource source, PackedWeights packedB, int N,
+                            float[] bias, float[] c, int ldc, int cOff, boolean accumulate) {
         if (M == 0 || N == 0) return;
         int panels = (N + NR - 1) / NR;
-        // Tasks own a group of column panels for a chunk of rows. Each KC x NR block of B is packed once
-        // per task, so a task that covers all rows packs the weights exactly once; rows are split only
-        // when there are too few column groups to keep every thread busy.
+        // Tasks own a group of column panels for a chunk of rows; rows stay in L1 across the group's
+        // panels. A per-call source packs each KC x NR block of B once per task, so a task that covers
+        // all rows packs B exactly once; rows are split only when column groups are too few for the threads.
         int group = Math.max(1, Math.min(GROUP, panels / (4 * Parallel.threads())));
         int groups = (panels + group - 1) / group;
         int chunks = Math.max(1, Math.min((M + MR - 1) / MR, (4 * Parallel.threads() + groups - 1) / groups));
@@ -58,7 +76,6 @@ public final class Gemm {
             int g = task % groups, ch = task / groups;
             int p0 = g * group, p1 = Math.min(panels, p0 + group);
             int m0 = ch * mChunk, m1 = Math.min(M, m0 + mChunk);
-            float[] packed = PANELS.get();
             float[] tile = TILE.get();
             int nStart = p0 * NR, nEnd = Math.min(N, p1 * NR);
             for (int m = m0; m < m1; m++) {
@@ -68,25 +85,37 @@ public final class Gemm {
                     else java.util.Arrays.fill(c, row + nStart, row + nEnd, 0f);
                 }
             }
+            MemorySegment seg;
+            boolean bf16 = packedB != null && packedB.bf16;
+            float[] panelsBuf = null;
+            if (packedB != null) {
+                seg = packedB.data;
+            } else {
+                panelsBuf = PANELS.get();
+                seg = MemorySegment.ofArray(panelsBuf);
+            }
             for (int k0 = 0; k0 < K; k0 += KC) {
                 int kc = Math.min(KC, K - k0);
-                for (int p = p0; p < p1; p++) {
-                    int n0 = p * NR;
-                    b.pack(n0, Math.min(NR, N - n0), k0, kc, packed, (p - p0) * KC * NR);
-                }
+                if (packedB == null)
+                    for (int p = p0; p < p1; p++)
+                        source.pack(p * NR, Math.min(NR, N - p * NR), k0, kc, panelsBuf, (p - p0) * KC * NR);
                 int m = m0;
-                for (; m + MR <= m1; m += MR)
+                for (; m < m1; m += MR) {
+                    int rows = Math.min(MR, m1 - m);
                     for (int p = p0; p < p1; p++) {
-                        int n0 = p * NR;
-                        kernel6(a, aOff, lda, m, k0, kc, packed, (p - p0) * KC * NR, tile);
-                        addTile(tile, MR, c, ldc, m, cOff + n0, Math.min(NR, N - n0));
+                        long off = packedB != null ? packedB.offset(p, k0) : 4L * (p - p0) * KC * NR;
+                        if (rows == MR) {
+                            if (bf16) kernel6Bf16(a, aOff, lda, m, k0, kc, seg, off, tile);
+                            else kernel6(a, aOff, lda, m, k0, kc, seg, off, tile);
+                        } else {
+                            for (int r = 0; r < rows; r++) {
+                                if (bf16) kernel1Bf16(a, aOff, lda, m + r, k0, kc, seg, off, tile, r * NR);
+                                else kernel1(a, aOff, lda, m + r, k0, kc, seg, off, tile, r * NR);
+                            }
+                        }
+                        addTile(tile, rows, c, ldc, m, cOff + p * NR, Math.min(NR, N - p * NR));
                     }
-                for (; m < m1; m++)
-                    for (int p = p0; p < p1; p++) {
-                        int n0 = p * NR;
-                        kernel1(a, aOff, lda, m, k0, kc, packed, (p - p0) * KC * NR, tile);
-                        addTile(tile, 1, c, ldc, m, cOff + n0, Math.min(NR, N - n0));
-                    }
+                }
             }
         });
     }
@@ -109,8 +138,11 @@ public final class Gemm {
         }
     }
 
-    /** Six rows by two vectors: 12 accumulators, enough independent FMAs to hide their latency. */
-    private static void kernel6(float[] a, int aOff, int lda, int m, int k0, int kc, float[] panel, int pOff, float[] tile) {
+    /**
+     * Six rows by two float32 vectors from a panel of NR floats per k step: 12 accumulators, enough
+     * independent FMAs to hide their latency.
+     */
+    private static void kernel6(float[] a, int aOff, int lda, int m, int k0, int kc, MemorySegment panel, long off, float[] tile) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -118,9 +150,10 @@ public final class Gemm {
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
         FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
         int a0 = aOff + m * lda + k0, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
-        for (int kk = 0, pb = pOff; kk < kc; kk++, pb += NR) {
-            FloatVector b0 = FloatVector.fromArray(S, panel, pb);
-            FloatVector b1 = FloatVector.fromArray(S, panel, pb + L);
+        long pb = off;
+        for (int kk = 0; kk < kc; kk++, pb += 4L * NR) {
+            FloatVector b0 = FloatVector.fromMemorySegment(S, panel, pb, LE);
+            FloatVector b1 = FloatVector.fromMemorySegment(S, panel, pb + 4L * L, LE);
             FloatVector x = FloatVector.broadcast(S, a[a0 + kk]);
             c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
             x = FloatVector.broadcast(S, a[a1 + kk]);
@@ -134,6 +167,42 @@ public final class Gemm {
             x = FloatVector.broadcast(S, a[a5 + kk]);
             c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
         }
+        store6(tile, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+    }
+
+    /** As {@link #kernel6} from a packed bf16 panel: one 32-bit lane holds column i (low) and L + i (high). */
+    private static void kernel6Bf16(float[] a, int aOff, int lda, int m, int k0, int kc, MemorySegment panel, long off, float[] tile) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        int a0 = aOff + m * lda + k0, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
+        long pb = off;
+        for (int kk = 0; kk < kc; kk++, pb += 2L * NR) {
+            IntVector pair = IntVector.fromMemorySegment(I, panel, pb, LE);
+            FloatVector b0 = pair.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector b1 = pair.lanewise(VectorOperators.AND, HIGH_HALF).reinterpretAsFloats();
+            FloatVector x = FloatVector.broadcast(S, a[a0 + kk]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, a[a1 + kk]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, a[a2 + kk]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, a[a3 + kk]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, a[a4 + kk]);
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, a[a5 + kk]);
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+        }
+        store6(tile, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+    }
+
+    private static void store6(float[] tile, FloatVector c00, FloatVector c01, FloatVector c10, FloatVector c11,
+                               FloatVector c20, FloatVector c21, FloatVector c30, FloatVector c31,
+                               FloatVector c40, FloatVector c41, FloatVector c50, FloatVector c51) {
         c00.intoArray(tile, 0); c01.intoArray(tile, L);
         c10.intoArray(tile, NR); c11.intoArray(tile, NR + L);
         c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + L);
@@ -142,16 +211,33 @@ public final class Gemm {
         c50.intoArray(tile, 5 * NR); c51.intoArray(tile, 5 * NR + L);
     }
 
-    private static void kernel1(float[] a, int aOff, int lda, int m, int k0, int kc, float[] panel, int pOff, float[] tile) {
+    private static void kernel1(float[] a, int aOff, int lda, int m, int k0, int kc, MemorySegment panel, long off,
+                                float[] tile, int tOff) {
         FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
         int a0 = aOff + m * lda + k0;
-        for (int kk = 0, pb = pOff; kk < kc; kk++, pb += NR) {
+        long pb = off;
+        for (int kk = 0; kk < kc; kk++, pb += 4L * NR) {
             FloatVector x = FloatVector.broadcast(S, a[a0 + kk]);
-            c0 = x.fma(FloatVector.fromArray(S, panel, pb), c0);
-            c1 = x.fma(FloatVector.fromArray(S, panel, pb + L), c1);
+            c0 = x.fma(FloatVector.fromMemorySegment(S, panel, pb, LE), c0);
+            c1 = x.fma(FloatVector.fromMemorySegment(S, panel, pb + 4L * L, LE), c1);
         }
-        c0.intoArray(tile, 0);
-        c1.intoArray(tile, L);
+        c0.intoArray(tile, tOff);
+        c1.intoArray(tile, tOff + L);
+    }
+
+    private static void kernel1Bf16(float[] a, int aOff, int lda, int m, int k0, int kc, MemorySegment panel, long off,
+                                    float[] tile, int tOff) {
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
+        int a0 = aOff + m * lda + k0;
+        long pb = off;
+        for (int kk = 0; kk < kc; kk++, pb += 2L * NR) {
+            IntVector pair = IntVector.fromMemorySegment(I, panel, pb, LE);
+            FloatVector x = FloatVector.broadcast(S, a[a0 + kk]);
+            c0 = x.fma(pair.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), c0);
+            c1 = x.fma(pair.lanewise(VectorOperators.AND, HIGH_HALF).reinterpretAsFloats(), c1);
+        }
+        c0.intoArray(tile, tOff);
+        c1.intoArray(tile, tOff + L);
     }
 
     /** B given as a float matrix stored [K, N] row-major (e.g. attention values, im2col columns). */

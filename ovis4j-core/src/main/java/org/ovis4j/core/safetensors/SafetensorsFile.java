@@ -81,7 +81,7 @@ public final class SafetensorsFile {
                 if (e.getValue() instanceof Map<?, ?> m) m.forEach((k, v) -> metadata.put(String.valueOf(k), String.valueOf(v)));
                 continue;
             }
-            String where = path.getFileName() + ": tensor " + name;
+            String where = path + ": tensor " + name;
             if (!(e.getValue() instanceof Map<?, ?> info)) throw new OvisException(where + ": entry is not an object");
             if (!(info.get("dtype") instanceof String dt)) throw new OvisException(where + ": missing dtype");
             DType dtype = DType.fromSafetensors(dt, where);
@@ -107,7 +107,7 @@ public final class SafetensorsFile {
         ranges.sort((a, b) -> Long.compare(a[0], b[0]));
         for (int k = 1; k < ranges.size(); k++)
             if (ranges.get(k)[0] < ranges.get(k - 1)[1] && ranges.get(k)[1] > ranges.get(k)[0])
-                throw new OvisException(path.getFileName() + ": tensor byte ranges overlap at offset " + ranges.get(k)[0]);
+                throw new OvisException(path + ": tensor byte ranges overlap at offset " + ranges.get(k)[0]);
         return new SafetensorsFile(path, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
     }
 
