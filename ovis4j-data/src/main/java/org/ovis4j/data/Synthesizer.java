@@ -43,9 +43,15 @@ public final class Synthesizer {
      * @param clean        OCR-ground-truth style (see {@link SampleGenerator})
      * @param minContrast  quality filter threshold (WCAG ratio)
      * @param dupDistance  pHash Hamming distance at or below which a sample is a near duplicate; -1 disables
+     * @param files        also write images/KEY.png and prompts.jsonl, the input the evaluator takes
      */
     public record Options(int count, Path out, long seed, List<Lang> langs, int width, int height, int shardSize,
-                          boolean clean, double minContrast, int dupDistance, int threads) {
+                          boolean clean, double minContrast, int dupDistance, int threads, boolean files) {
+        public Options(int count, Path out, long seed, List<Lang> langs, int width, int height, int shardSize,
+                       boolean clean, double minContrast, int dupDistance, int threads) {
+            this(count, out, seed, langs, width, height, shardSize, clean, minContrast, dupDistance, threads, false);
+        }
+
         public Options {
             if (count <= 0) throw new OvisException("--count must be at least 1 (got " + count + ")");
             if (width < 64 || height < 64 || width > 4096 || height > 4096) {
@@ -102,6 +108,8 @@ public final class Synthesizer {
             // Allow for a generous drop rate before concluding the settings make passing impossible.
             long limit = 3L * o.count() + 100;
             int batch = o.threads() * 8;
+            Path images = o.files() ? Files.createDirectories(tmp.resolve("images")) : null;
+            StringBuilder prompts = new StringBuilder();
             while (kept < o.count()) {
                 if (next >= limit) {
                     throw new OvisException("only " + kept + " of " + o.count() + " samples passed the filters after "
@@ -127,6 +135,10 @@ public final class Synthesizer {
                         } else {
                             dups.add(p.hash(), p.key());
                             shards.add(p.key(), p.png(), p.json());
+                            if (images != null) {
+                                Files.write(images.resolve(p.key() + ".png"), p.png());
+                                prompts.append(promptLine(p.json())).append('\n');
+                            }
                             kept++;
                         }
                     }
@@ -134,6 +146,7 @@ public final class Synthesizer {
                 }
             }
             shards.close();
+            if (images != null) Files.writeString(tmp.resolve("prompts.jsonl"), prompts, StandardCharsets.UTF_8);
             double seconds = (System.nanoTime() - start) / 1e9;
             Summary summary = new Summary(kept, (int) next, byReason, dropped, shards.shards(), seconds);
             writeManifest(tmp, o, summary);
@@ -157,6 +170,14 @@ public final class Synthesizer {
         byte[] json = Json.write(Metadata.of(key, seed, g), 1).getBytes(StandardCharsets.UTF_8);
         byte[] png = PngWriter.encode(rgb(img), img.getWidth(), img.getHeight(), null);
         return new Prepared(index, key, png, json, PerceptualHash.of(img), null);
+    }
+
+    /** The evaluator's fields of a sample record, on one line. */
+    @SuppressWarnings("unchecked")
+    private static String promptLine(byte[] json) {
+        Map<String, Object> m = (Map<String, Object>) Json.parse(new String(json, StandardCharsets.UTF_8));
+        return Json.write(Metadata.ordered("id", m.get("id"), "prompt", m.get("prompt"), "texts", m.get("texts"),
+                "lang", m.get("lang")), 0);
     }
 
     /** Packed RGB ints to the H·W·3 byte layout PngWriter takes. */

@@ -57,6 +57,9 @@ public final class DataCommand implements Callable<Integer> {
         @Option(names = "--dup-distance", defaultValue = "4", description = "Drop samples whose perceptual hash is within this many bits of a kept one; -1 disables (default: ${DEFAULT-VALUE}).")
         int dupDistance;
 
+        @Option(names = "--files", description = "Also write images/<id>.png and prompts.jsonl, ready for 'ovis4j eval text'.")
+        boolean files;
+
         @Option(names = "--threads", description = "Worker threads (default: available processors).")
         Integer threads;
 
@@ -65,7 +68,7 @@ public final class DataCommand implements Callable<Integer> {
             try {
                 int t = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
                 Synthesizer.Options o = new Synthesizer.Options(count, out, seed, Lang.parseList(lang), width, height,
-                        shardSize, clean, minContrast, dupDistance, t);
+                        shardSize, clean, minContrast, dupDistance, t, files);
                 Synthesizer.Summary s = Synthesizer.run(o);
                 StringBuilder drops = new StringBuilder();
                 s.droppedByReason().forEach((k, v) -> drops.append(drops.isEmpty() ? "" : ", ").append(k).append(' ').append(v));
