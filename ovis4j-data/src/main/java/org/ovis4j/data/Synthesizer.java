@@ -72,7 +72,7 @@ public final class Synthesizer {
         }
     }
 
-    private record Prepared(long index, String key, byte[] png, byte[] json, long hash, QualityFilter.Verdict verdict) {}
+    private record Prepared(long index, String key, byte[] png, byte[] json, long hash, String text, QualityFilter.Verdict verdict) {}
 
     public static Summary run(Options o) {
         return run(o, FontCatalog.system());
@@ -127,13 +127,13 @@ public final class Synthesizer {
                         byReason.merge(p.verdict().reason().id, 1, Integer::sum);
                         dropped.add(new Dropped(p.key(), p.verdict().reason().id, p.verdict().detail()));
                     } else {
-                        DuplicateIndex.Match m = dups.find(p.hash());
+                        DuplicateIndex.Match m = dups.find(p.hash(), p.text());
                         if (m != null) {
                             byReason.merge(QualityFilter.Reason.DUPLICATE.id, 1, Integer::sum);
                             dropped.add(new Dropped(p.key(), QualityFilter.Reason.DUPLICATE.id,
                                     "near duplicate of " + m.key() + " (pHash distance " + m.distance() + ")"));
                         } else {
-                            dups.add(p.hash(), p.key());
+                            dups.add(p.hash(), p.key(), p.text());
                             shards.add(p.key(), p.png(), p.json());
                             if (images != null) {
                                 Files.write(images.resolve(p.key() + ".png"), p.png());
@@ -166,10 +166,11 @@ public final class Synthesizer {
         String key = String.format("%06d", index);
         BufferedImage img = g.sample().image();
         QualityFilter.Verdict v = filter.check(g.sample());
-        if (v != null) return new Prepared(index, key, null, null, 0, v);
+        if (v != null) return new Prepared(index, key, null, null, 0, null, v);
         byte[] json = Json.write(Metadata.of(key, seed, g), 1).getBytes(StandardCharsets.UTF_8);
         byte[] png = PngWriter.encode(rgb(img), img.getWidth(), img.getHeight(), null);
-        return new Prepared(index, key, png, json, PerceptualHash.of(img), null);
+        String text = String.join("\n", org.ovis4j.data.render.Captioner.texts(g.sample()));
+        return new Prepared(index, key, png, json, PerceptualHash.of(img), text, null);
     }
 
     /** The evaluator's fields of a sample record, on one line. */

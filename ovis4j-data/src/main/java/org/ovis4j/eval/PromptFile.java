@@ -103,6 +103,17 @@ public final class PromptFile {
         return new Prompt(id, prompt == null ? "" : prompt, List.copyOf(texts), lang, n);
     }
 
+    /**
+     * Where a quote opened at {@code from - 1} closes. The right single quote doubles as the
+     * apostrophe, so for ‘...’ a ’ followed by a letter ("Don’t") is skipped as an apostrophe.
+     */
+    private static int closing(String s, char open, char close, int from) {
+        int end = s.indexOf(close, from);
+        if (open != '\u2018') return end;
+        while (end >= 0 && end + 1 < s.length() && Character.isLetterOrDigit(s.charAt(end + 1))) end = s.indexOf(close, end + 1);
+        return end;
+    }
+
     /** The quoted spans in order of appearance; an unclosed quote is ignored. */
     public static List<String> quoted(String prompt) {
         List<String> out = new ArrayList<>();
@@ -111,7 +122,7 @@ public final class PromptFile {
             char c = prompt.charAt(i);
             Character close = QUOTES.get(c);
             if (close != null) {
-                int end = prompt.indexOf(close, i + 1);
+                int end = closing(prompt, c, close, i + 1);
                 if (end > i + 1) {
                     String s = prompt.substring(i + 1, end).strip();
                     if (!s.isEmpty()) out.add(s);
