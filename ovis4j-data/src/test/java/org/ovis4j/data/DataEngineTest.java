@@ -144,6 +144,14 @@ class DataEngineTest {
     }
 
     @Test
+    void missingFontsAreAOneLineErrorNamingThePackage(@TempDir Path empty) {
+        org.ovis4j.core.OvisException e = org.junit.jupiter.api.Assertions.assertThrows(
+                org.ovis4j.core.OvisException.class, () -> FontCatalog.load(empty));
+        assertTrue(e.getMessage().contains("not found; install the Debian package fonts-dejavu-core"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"));
+    }
+
+    @Test
     void filterNamesBlankLowContrastAndClippedSamples() {
         SampleGenerator gen = new SampleGenerator(5, List.of(Lang.EN), 256, 256, true, fonts);
         SampleSpec spec = gen.spec(0);

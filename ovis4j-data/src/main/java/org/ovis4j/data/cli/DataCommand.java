@@ -74,8 +74,8 @@ public final class DataCommand implements Callable<Integer> {
                 s.droppedByReason().forEach((k, v) -> drops.append(drops.isEmpty() ? "" : ", ").append(k).append(' ').append(v));
                 System.out.printf("wrote %d samples in %d shard(s) to %s%n", s.kept(), s.shards().size(), out);
                 System.out.printf("generated %d, dropped %d (%s)%n", s.generated(), s.generated() - s.kept(), drops);
-                System.out.printf("%.1f s, %.2f images/s generated (%dx%d, %d threads)%n", s.seconds(), s.imagesPerSecond(),
-                        width, height, t);
+                System.out.printf("%.1f s, %.2f images/s generated, %.2f kept/s (%dx%d, %d threads)%n", s.seconds(),
+                        s.imagesPerSecond(), s.kept() / s.seconds(), width, height, t);
                 return 0;
             } catch (OvisException e) {
                 System.err.println("ovis4j: " + e.getMessage());
