@@ -81,6 +81,13 @@ public final class EvalCommand implements Callable<Integer> {
             } catch (OvisException e) {
                 System.err.println("ovis4j: " + e.getMessage());
                 return 1;
+            } catch (RuntimeException | Error e) {
+                // Not a user error but a fault of ours or the machine's (out of memory, a bug): still one
+                // line unless asked for the trace, which is what a bug report needs.
+                if (System.getenv("OVIS4J_DEBUG") != null) e.printStackTrace();
+                System.err.println("ovis4j: unexpected " + e + (System.getenv("OVIS4J_DEBUG") == null
+                        ? " (set OVIS4J_DEBUG=1 for the stack trace)" : ""));
+                return 1;
             }
         }
     }
