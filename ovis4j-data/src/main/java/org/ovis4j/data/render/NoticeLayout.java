@@ -17,7 +17,7 @@ final class NoticeLayout implements Layout {
         float y = m + c.h * 0.28f;
         int color = -1;
         String s1 = c.bank.noticeSentence(), s2 = c.bank.noticeSentence();
-        if (s2.equals(s1)) s2 = c.bank.noticeSentence();
+        for (int i = 0; i < 16 && s2.equals(s1); i++) s2 = c.bank.noticeSentence();
         for (String sentence : new String[] {s1, s2}) {
             for (String line : c.wrap(bf, bs, sentence, inner)) {
                 if (y > c.h - m * 2.6f) break;

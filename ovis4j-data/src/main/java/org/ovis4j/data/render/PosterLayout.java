@@ -36,6 +36,7 @@ final class PosterLayout implements Layout {
         }
         c.text("subtitle", sub, sf, ss, x, sy, a, under);
         String foot = c.rng.chance(0.5) ? c.bank.subline() : c.bank.phone();
+        for (int i = 0; i < 16 && foot.equals(sub); i++) foot = c.bank.subline();
         FontFace ff = c.anyFace();
         c.text("footer", foot, ff, c.fit(ff, foot, maxW, (float) c.rng.range(18, 26) * c.unit), x,
                 c.h * (float) c.rng.range(0.82, 0.9), a, bg);

@@ -17,7 +17,10 @@ final class UiMockupLayout implements Layout {
         FontFace lf = c.face(false);
         int box = Colors.mix(window, dark ? 0xFFFFFF : 0x000000, 0.06);
         String first = c.bank.field(), second = c.bank.field();
-        for (String label : new String[] {first, second.equals(first) ? c.bank.field() : second}) {
+        // Two fields with one label would make a caption quote the same text twice; redraw (the
+        // bound only guards against a vocabulary of one).
+        for (int i = 0; i < 16 && second.equals(first); i++) second = c.bank.field();
+        for (String label : new String[] {first, second}) {
             float ls = (float) c.rng.range(20, 24) * u;
             c.text("field label", label, lf, ls, left, y, TextItem.Align.LEFT, window);
             c.panel("input box", left, y + ls * 0.5f, inner, ls * 1.9f, 6 * u, box, Colors.mix(window, dark ? 0xFFFFFF : 0x000000, 0.35));
