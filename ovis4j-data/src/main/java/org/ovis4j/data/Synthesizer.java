@@ -147,9 +147,8 @@ public final class Synthesizer {
             }
             shards.close();
             if (images != null) Files.writeString(tmp.resolve("prompts.jsonl"), prompts, StandardCharsets.UTF_8);
-            double seconds = (System.nanoTime() - start) / 1e9;
-            Summary summary = new Summary(kept, (int) next, byReason, dropped, shards.shards(), seconds);
-            writeManifest(tmp, o, summary);
+            // The manifest holds no timing: it is part of the output that must be identical for a seed.
+            writeManifest(tmp, o, new Summary(kept, (int) next, byReason, dropped, shards.shards(), 0));
             publish(tmp, out);
             return new Summary(kept, (int) next, byReason, dropped, shards.shards(), (System.nanoTime() - start) / 1e9);
         } catch (IOException e) {
