@@ -132,6 +132,13 @@ class CliTest {
     }
 
     @Test
+    void dataAndEvalCommandsAreRegistered(@TempDir Path tmp) {
+        assertOneLineError(run("data", "synth", "--count", "0", "--out", tmp.resolve("d").toString()), "count");
+        assertOneLineError(run("eval", "text", "--images", tmp.resolve("none").toString(), "--prompts",
+                tmp.resolve("p.jsonl").toString(), "--out", tmp.resolve("r").toString()), "p.jsonl: cannot read");
+    }
+
+    @Test
     void noCommandIsAUsageError() {
         Result r = run();
         assertEquals(2, r.code);

@@ -1,0 +1,98 @@
+package org.ovis4j.data.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.ovis4j.core.OvisException;
+import org.ovis4j.data.Synthesizer;
+import org.ovis4j.data.render.Lang;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ovis4j data}: tools that make training and evaluation data. */
+@Command(name = "data", description = "Make training and evaluation data.", mixinStandardHelpOptions = true,
+        subcommands = {DataCommand.Synth.class})
+public final class DataCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(System.err);
+        return 2;
+    }
+
+    /** {@code ovis4j data synth}: typography samples into WebDataset shards. */
+    @Command(name = "synth", mixinStandardHelpOptions = true,
+            description = "Render image/caption pairs whose subject is text (posters, signs, labels, UI, covers, notices) "
+                    + "into WebDataset tar shards with a manifest; drops unreadable samples and near duplicates.")
+    public static final class Synth implements Callable<Integer> {
+        @Option(names = "--count", required = true, description = "Samples to keep.")
+        int count;
+
+        @Option(names = "--out", required = true, description = "Output folder (must not exist or be empty).")
+        Path out;
+
+        @Option(names = "--seed", defaultValue = "0", description = "Random seed; the same seed gives byte-identical shards (default: ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Option(names = "--lang", defaultValue = "en,zh", description = "Languages of the rendered text: en, zh or en,zh (default: ${DEFAULT-VALUE}).")
+        String lang;
+
+        @Option(names = "--width", defaultValue = "512", description = "Image width (default: ${DEFAULT-VALUE}).")
+        int width;
+
+        @Option(names = "--height", defaultValue = "512", description = "Image height (default: ${DEFAULT-VALUE}).")
+        int height;
+
+        @Option(names = "--shard-size", defaultValue = "1000", description = "Samples per shard (default: ${DEFAULT-VALUE}).")
+        int shardSize;
+
+        @Option(names = "--clean", description = "OCR ground-truth style: upright text, plain backgrounds, strong contrast, no effects.")
+        boolean clean;
+
+        @Option(names = "--min-contrast", defaultValue = "3.0", description = "Drop samples with a text line under this WCAG contrast ratio (default: ${DEFAULT-VALUE}).")
+        double minContrast;
+
+        @Option(names = "--dup-distance", defaultValue = "4", description = "Drop samples whose perceptual hash is within this many bits of a kept one; -1 disables (default: ${DEFAULT-VALUE}).")
+        int dupDistance;
+
+        @Option(names = "--files", description = "Also write images/<id>.png and prompts.jsonl, ready for 'ovis4j eval text'.")
+        boolean files;
+
+        @Option(names = "--threads", description = "Worker threads (default: available processors).")
+        Integer threads;
+
+        @Override
+        public Integer call() {
+            try {
+                int t = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+                Synthesizer.Options o = new Synthesizer.Options(count, out, seed, Lang.parseList(lang), width, height,
+                        shardSize, clean, minContrast, dupDistance, t, files);
+                Synthesizer.Summary s = Synthesizer.run(o);
+                StringBuilder drops = new StringBuilder();
+                s.droppedByReason().forEach((k, v) -> drops.append(drops.isEmpty() ? "" : ", ").append(k).append(' ').append(v));
+                System.out.printf("wrote %d samples in %d shard(s) to %s%n", s.kept(), s.shards().size(), out);
+                System.out.printf("generated %d, dropped %d (%s)%n", s.generated(), s.generated() - s.kept(), drops);
+                System.out.printf("%.1f s, %.2f images/s generated, %.2f kept/s (%dx%d, %d threads)%n", s.seconds(),
+                        s.imagesPerSecond(), s.kept() / s.seconds(), width, height, t);
+                return 0;
+            } catch (OvisException e) {
+                System.err.println("ovis4j: " + e.getMessage());
+                return 1;
+            } catch (RuntimeException | Error e) {
+                // Not a user error but a fault of ours or the machine's (out of memory, a bug): still one
+                // line unless asked for the trace, which is what a bug report needs.
+                if (System.getenv("OVIS4J_DEBUG") != null) e.printStackTrace();
+                System.err.println("ovis4j: unexpected " + e + (System.getenv("OVIS4J_DEBUG") == null
+                        ? " (set OVIS4J_DEBUG=1 for the stack trace)" : ""));
+                return 1;
+            }
+        }
+    }
+
+    /** For running the command on its own until it is registered under the main ovis4j command. */
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new DataCommand()).execute(args));
+    }
+}
