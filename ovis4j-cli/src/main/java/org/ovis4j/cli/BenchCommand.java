@@ -8,6 +8,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import org.ovis4j.core.OvisException;
 import org.ovis4j.core.kernel.Linear;
+import org.ovis4j.core.kernel.MatmulBackends;
 import org.ovis4j.core.parallel.Parallel;
 import org.ovis4j.core.random.GaussianNoise;
 import org.ovis4j.core.tensor.DType;
@@ -38,7 +39,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "bf16", description = "Weight dtype for --gemm: f32 or bf16 (default ${DEFAULT-VALUE}).")
     String dtype;
 
-    @Option(names = "--backend", defaultValue = "java", description = "GEMM backend (default ${DEFAULT-VALUE}).")
+    @Option(names = "--backend", defaultValue = "auto", description = "Matmul backend: auto, java or onednn (default ${DEFAULT-VALUE}).")
     String backend;
 
     @Option(names = "--width", defaultValue = "512") int width;
@@ -52,7 +53,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!backend.equals("java")) throw new OvisException("unknown backend \"" + backend + "\" (available: java)");
+        MatmulBackends.select(backend.toLowerCase());
         return target.gemm != null ? gemm() : model();
     }
 
@@ -93,7 +94,8 @@ final class BenchCommand implements Callable<Integer> {
             total += s;
         }
         System.out.printf("threads %d, %d runs: best %.4f s, mean %.4f s%n", Parallel.threads(), repeat, best, total / repeat);
-        System.out.printf("gemm %d %d %d %s %s GFLOP/s=%.1f%n", m, k, n, type.name().toLowerCase(), backend, flops / best / 1e9);
+        System.out.printf("gemm %d %d %d %s %s GFLOP/s=%.1f%n", m, k, n, type.name().toLowerCase(),
+                MatmulBackends.current().name(), flops / best / 1e9);
         arena.close();
         return 0;
     }
@@ -102,7 +104,8 @@ final class BenchCommand implements Callable<Integer> {
         Precision p = Precision.parse(precision);
         long t0 = System.nanoTime();
         try (OvisImage pipe = OvisImage.load(target.model, p)) {
-            System.out.printf("load                 %8.2f s  (%s, threads %d)%n", (System.nanoTime() - t0) / 1e9, p.name().toLowerCase(), Parallel.threads());
+            System.out.printf("load                 %8.2f s  (%s, %s backend, threads %d)%n", (System.nanoTime() - t0) / 1e9,
+                    p.name().toLowerCase(), MatmulBackends.current().name(), Parallel.threads());
             int msl = maxSequenceLength;
             OvisPrompt.Encoded enc = OvisPrompt.encode(pipe.tokenizer(), "A neon sign that says \"OPEN\" above a bakery door", msl);
             long t1 = System.nanoTime();

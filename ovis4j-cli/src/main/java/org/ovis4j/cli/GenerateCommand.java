@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.ovis4j.checkpoint.CheckpointFolder;
 import org.ovis4j.core.OvisException;
+import org.ovis4j.core.kernel.MatmulBackends;
 import org.ovis4j.core.safetensors.SafetensorsFile;
 import org.ovis4j.core.tensor.Tensor;
 import org.ovis4j.pipeline.GeneratedImage;
@@ -49,12 +50,16 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--precision", defaultValue = "bf16", description = "fp32 (parity with the reference) or bf16 (default ${DEFAULT-VALUE}).")
     String precision;
 
+    @Option(names = "--backend", defaultValue = "auto", description = "Matmul backend: auto, java or onednn (default ${DEFAULT-VALUE}).")
+    String backend;
+
     @Option(names = "--output", defaultValue = "output.png", description = "PNG file to write (default ${DEFAULT-VALUE}).")
     Path output;
 
     @Override
     public Integer call() {
         Precision p = Precision.parse(precision);
+        MatmulBackends.select(backend.toLowerCase());
         if (!output.getFileName().toString().toLowerCase().endsWith(".png"))
             throw new OvisException(output + ": output must be a .png file");
         Path outDir = output.toAbsolutePath().getParent();

@@ -5,14 +5,14 @@ import org.ovis4j.core.tensor.Tensor;
 
 /**
  * A fully connected layer y = x·Wᵀ + b with W stored [out, in] (PyTorch layout). On first use W is
- * repacked once into the GEMM's panel order ({@link PackedWeights}; bf16 stays bf16) and the
- * memory-mapped original is released from the process, so each weight is resident once.
+ * prepared once by the process's {@link MatmulBackend} (repacked into the layout its kernel reads)
+ * and the memory-mapped original is released from the process, so each weight is resident once.
  */
 public final class Linear {
     private final Tensor weight;
     private final float[] bias;
     private final int in, out;
-    private volatile PackedWeights packed;
+    private volatile MatmulBackend.Prepared prepared;
 
     public Linear(Tensor weight, Tensor bias) {
         if (weight.rank() != 2) throw new OvisException(weight.name() + ": expected a 2-D weight, got rank " + weight.rank());
@@ -30,27 +30,27 @@ public final class Linear {
 
     /** y[M, out] = x[M, in]·Wᵀ + b. */
     public void forward(float[] x, int rows, float[] y) {
-        Gemm.gemm(x, 0, in, rows, packed(), bias, y, out, 0, false);
+        prepared().multiply(x, 0, in, rows, bias, y, out, 0, false);
     }
 
     /** Like {@link #forward} but writes into columns [yOff, yOff + out) of rows of width ldy. */
     public void forward(float[] x, int ldx, int rows, float[] y, int ldy, int yOff) {
-        Gemm.gemm(x, 0, ldx, rows, packed(), bias, y, ldy, yOff, false);
+        prepared().multiply(x, 0, ldx, rows, bias, y, ldy, yOff, false);
     }
 
     /** Rows of x starting at element xOff (width in) into rows of y starting at element yOff (width out). */
     public void forward(float[] x, int xOff, int rows, float[] y, int yOff) {
-        Gemm.gemm(x, xOff, in, rows, packed(), bias, y, out, yOff, false);
+        prepared().multiply(x, xOff, in, rows, bias, y, out, yOff, false);
     }
 
     /** The general form: x rows of stride ldx from xOff; y rows of stride ldy, columns from yOff. */
     public void forward(float[] x, int xOff, int ldx, int rows, float[] y, int ldy, int yOff) {
-        Gemm.gemm(x, xOff, ldx, rows, packed(), bias, y, ldy, yOff, false);
+        prepared().multiply(x, xOff, ldx, rows, bias, y, ldy, yOff, false);
     }
 
     /** y += x·Wᵀ + b. */
     public void forwardAdd(float[] x, int rows, float[] y) {
-        Gemm.gemm(x, 0, in, rows, packed(), null, y, out, 0, true);
+        prepared().multiply(x, 0, in, rows, null, y, out, 0, true);
         if (bias != null) for (int r = 0; r < rows; r++) for (int j = 0; j < out; j++) y[r * out + j] += bias[j];
     }
 
@@ -61,16 +61,16 @@ public final class Linear {
         return y;
     }
 
-    private PackedWeights packed() {
-        PackedWeights p = packed;
+    private MatmulBackend.Prepared prepared() {
+        MatmulBackend.Prepared p = prepared;
         if (p == null) {
             synchronized (this) {
-                p = packed;
+                p = prepared;
                 if (p == null) {
-                    p = PackedWeights.pack(weight);
-                    // The packed copy replaces the mapped pages; they stay in the page cache, not in our RSS.
+                    p = MatmulBackends.current().prepare(weight);
+                    // The prepared copy replaces the mapped pages; they stay in the page cache, not in our RSS.
                     if (weight.data().isMapped()) weight.data().unload();
-                    packed = p;
+                    prepared = p;
                 }
             }
         }

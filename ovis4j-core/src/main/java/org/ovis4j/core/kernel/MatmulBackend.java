@@ -1,0 +1,29 @@
+package org.ovis4j.core.kernel;
+
+import org.ovis4j.core.tensor.Tensor;
+
+/**
+ * Computes the products of model layers: y = x·Wᵀ for weights W [out, in] prepared once per layer
+ * ({@link #prepare}, e.g. repacked into the layout the backend's kernel reads). Selected by
+ * {@link MatmulBackends}; {@link JavaMatmul} runs everywhere.
+ */
+public interface MatmulBackend {
+    /** Short name used by {@code --backend} and in reports ("java", "onednn"). */
+    String name();
+
+    /** The weights of one layer, prepared for this backend; called once per layer. */
+    Prepared prepare(Tensor weight);
+
+    /** One layer's weights in the backend's own layout. Implementations must be thread-safe. */
+    interface Prepared {
+        int in();
+
+        int out();
+
+        /**
+         * y[r·ldy + yOff + n] = (accumulate ? y : bias[n] or 0) + Σ_k x[xOff + r·ldx + k]·W[n, k],
+         * for r < rows, n < out, k < in.
+         */
+        void multiply(float[] x, int xOff, int ldx, int rows, float[] bias, float[] y, int ldy, int yOff, boolean accumulate);
+    }
+}
