@@ -8,13 +8,19 @@ import org.ovis4j.core.parallel.Parallel;
 /**
  * Scaled dot-product attention, softmax(q·kᵀ·scale)·v, per head, with optional causal masking and a
  * key-length limit (keys at or past {@code validKeys} are masked, as for right padding). Grouped-query
- * heads share key/value heads: query head h reads kv head h / (Hq / Hkv). The softmax runs online
- * over key blocks, so no score matrix larger than one block per query is ever held.
+ * heads share key/value heads: query head h reads kv head h / (Hq / Hkv).
+ *
+ * <p>Tiled like a GEMM: a block of QB queries meets a block of KB keys at a time. The scores of the
+ * tile come from a register-blocked kernel over a once-transposed Kᵀ (so no horizontal sums), the
+ * softmax runs online over key blocks with a vectorised exp, and P·V is accumulated four query rows
+ * at a time. Only one QB x KB score tile per thread is ever held, never the whole score matrix.
  */
 public final class Attention {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    private static final int QB = 16;
+    /** Keys per score kernel step: two vectors. */
+    private static final int KW = 2 * L;
+    private static final int QB = 32;
     private static final int KB = 256;
 
     private Attention() {}
@@ -24,68 +30,185 @@ public final class Attention {
      */
     public static void attend(float[] q, int ldq, float[] k, int ldk, float[] v, int ldv, float[] out, int ldo,
                               int lq, int lk, int hq, int hkv, int d, float scale, boolean causal, int validKeys) {
+        int keys = Math.min(lk, validKeys);
+        if (lq == 0) return;
         int group = hq / hkv;
+        // Kᵀ per kv head, keys padded with zeros to a multiple of KW: kt[(h*d + t)*kp + j] = k[j, h, t].
+        int kp = Math.max(KW, (keys + KW - 1) / KW * KW);
+        float[] kt = new float[hkv * d * kp];
+        Parallel.forEach(hkv, h -> {
+            for (int j = 0; j < keys; j++) {
+                int src = j * ldk + h * d;
+                for (int t = 0; t < d; t++) kt[(h * d + t) * kp + j] = k[src + t];
+            }
+        });
         int qBlocks = (lq + QB - 1) / QB;
         Parallel.forEach(hq * qBlocks, task -> {
             int h = task / qBlocks, qb = task % qBlocks;
             int kvh = h / group;
-            float[] scores = SCORES.get();
-            float[] acc = new float[d];
-            for (int i = qb * QB, end = Math.min(lq, i + QB); i < end; i++) {
-                int qOff = i * ldq + h * d;
-                int keys = Math.min(validKeys, causal ? i + 1 : lk);
-                float max = Float.NEGATIVE_INFINITY, sum = 0f;
-                java.util.Arrays.fill(acc, 0f);
-                for (int j0 = 0; j0 < keys; j0 += KB) {
-                    int j1 = Math.min(keys, j0 + KB);
-                    float blockMax = Float.NEGATIVE_INFINITY;
-                    for (int j = j0; j < j1; j++) {
-                        float s = dot(q, qOff, k, j * ldk + kvh * d, d) * scale;
-                        scores[j - j0] = s;
-                        if (s > blockMax) blockMax = s;
-                    }
-                    float newMax = Math.max(max, blockMax);
-                    float correction = (float) Math.exp(max - newMax);
-                    if (correction != 1f) {
-                        sum *= correction;
-                        scale(acc, d, correction);
-                    }
-                    max = newMax;
-                    for (int j = j0; j < j1; j++) {
-                        float p = (float) Math.exp(scores[j - j0] - max);
-                        sum += p;
-                        axpy(p, v, j * ldv + kvh * d, acc, d);
-                    }
-                }
-                int o = i * ldo + h * d;
-                float inv = keys > 0 ? 1f / sum : 0f;
-                for (int t = 0; t < d; t++) out[o + t] = acc[t] * inv;
+            Tile tile = TILES.get().fit(d);
+            int r0 = qb * QB, rows = Math.min(QB, lq - r0);
+            java.util.Arrays.fill(tile.o, 0, rows * d, 0f);
+            java.util.Arrays.fill(tile.max, 0, rows, Float.NEGATIVE_INFINITY);
+            java.util.Arrays.fill(tile.sum, 0, rows, 0f);
+            // The last row of the block sees the most keys.
+            int blockKeys = causal ? Math.min(keys, r0 + rows) : keys;
+            for (int j0 = 0; j0 < blockKeys; j0 += KB) {
+                int jn = Math.min(KB, blockKeys - j0);
+                scores(q, ldq, h * d, r0, rows, kt, (kvh * d) * kp, kp, j0, jn, d, tile.s);
+                softmaxStep(tile, rows, r0, j0, jn, scale, causal, keys, d);
+                accumulate(tile, rows, v, ldv, kvh * d, j0, jn, d);
+            }
+            for (int r = 0; r < rows; r++) {
+                float inv = tile.sum[r] > 0 ? 1f / tile.sum[r] : 0f;
+                int o = (r0 + r) * ldo + h * d;
+                for (int t = 0; t < d; t++) out[o + t] = tile.o[r * d + t] * inv;
             }
         });
     }
 
-    private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[KB]);
+    /** Per-thread working set: one score tile, the output accumulators and the running max and sum. */
+    private static final class Tile {
+        final float[] s = new float[QB * KB];
+        final float[] max = new float[QB], sum = new float[QB];
+        float[] o = new float[0];
 
-    static float dot(float[] a, int ao, float[] b, int bo, int n) {
-        int i = 0;
-        float s = 0f;
-        if (n >= L) {
-            FloatVector acc = FloatVector.zero(S);
-            for (; i + L <= n; i += L) acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
-            s = acc.reduceLanes(VectorOperators.ADD);
+        Tile fit(int d) {
+            if (o.length < QB * d) o = new float[QB * d];
+            return this;
         }
-        for (; i < n; i++) s += a[ao + i] * b[bo + i];
-        return s;
     }
 
-    private static void axpy(float p, float[] x, int xo, float[] y, int n) {
-        int i = 0;
-        FloatVector pv = FloatVector.broadcast(S, p);
-        for (; i + L <= n; i += L) pv.fma(FloatVector.fromArray(S, x, xo + i), FloatVector.fromArray(S, y, i)).intoArray(y, i);
-        for (; i < n; i++) y[i] += p * x[xo + i];
+    private static final ThreadLocal<Tile> TILES = ThreadLocal.withInitial(Tile::new);
+
+    /** s[r*KB + j] = q[r0 + r, head]·k[j0 + j, kv head] for r < rows, j < jn (rounded up to KW). */
+    private static void scores(float[] q, int ldq, int qCol, int r0, int rows, float[] kt, int ktBase, int kp,
+                               int j0, int jn, int d, float[] s) {
+        int r = 0;
+        for (; r + 4 <= rows; r += 4) {
+            int a0 = (r0 + r) * ldq + qCol, a1 = a0 + ldq, a2 = a1 + ldq, a3 = a2 + ldq;
+            for (int j = 0; j < jn; j += KW) {
+                FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+                FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+                FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+                FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+                for (int t = 0, b = ktBase + j0 + j; t < d; t++, b += kp) {
+                    FloatVector k0 = FloatVector.fromArray(S, kt, b), k1 = FloatVector.fromArray(S, kt, b + L);
+                    FloatVector x = FloatVector.broadcast(S, q[a0 + t]);
+                    c00 = x.fma(k0, c00); c01 = x.fma(k1, c01);
+                    x = FloatVector.broadcast(S, q[a1 + t]);
+                    c10 = x.fma(k0, c10); c11 = x.fma(k1, c11);
+                    x = FloatVector.broadcast(S, q[a2 + t]);
+                    c20 = x.fma(k0, c20); c21 = x.fma(k1, c21);
+                    x = FloatVector.broadcast(S, q[a3 + t]);
+                    c30 = x.fma(k0, c30); c31 = x.fma(k1, c31);
+                }
+                int o = r * KB + j;
+                c00.intoArray(s, o); c01.intoArray(s, o + L);
+                c10.intoArray(s, o + KB); c11.intoArray(s, o + KB + L);
+                c20.intoArray(s, o + 2 * KB); c21.intoArray(s, o + 2 * KB + L);
+                c30.intoArray(s, o + 3 * KB); c31.intoArray(s, o + 3 * KB + L);
+            }
+        }
+        for (; r < rows; r++) {
+            int a0 = (r0 + r) * ldq + qCol;
+            for (int j = 0; j < jn; j += KW) {
+                FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
+                for (int t = 0, b = ktBase + j0 + j; t < d; t++, b += kp) {
+                    FloatVector x = FloatVector.broadcast(S, q[a0 + t]);
+                    c0 = x.fma(FloatVector.fromArray(S, kt, b), c0);
+                    c1 = x.fma(FloatVector.fromArray(S, kt, b + L), c1);
+                }
+                c0.intoArray(s, r * KB + j);
+                c1.intoArray(s, r * KB + j + L);
+            }
+        }
     }
 
-    private static void scale(float[] y, int n, float c) {
-        for (int i = 0; i < n; i++) y[i] *= c;
+    /**
+     * Scales and masks the tile's scores, updates each row's running max (rescaling what it has
+     * accumulated so far) and turns the scores into unnormalised probabilities, adding them to the sum.
+     */
+    private static void softmaxStep(Tile tile, int rows, int r0, int j0, int jn, float scale, boolean causal, int keys, int d) {
+        float[] s = tile.s;
+        for (int r = 0; r < rows; r++) {
+            int base = r * KB;
+            int visible = Math.min(jn, (causal ? Math.min(keys, r0 + r + 1) : keys) - j0);
+            if (visible <= 0) {
+                java.util.Arrays.fill(s, base, base + jn, 0f);
+                continue;
+            }
+            float blockMax = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < visible; j++) {
+                float x = s[base + j] * scale;
+                s[base + j] = x;
+                if (x > blockMax) blockMax = x;
+            }
+            java.util.Arrays.fill(s, base + visible, base + jn, 0f);
+            float old = tile.max[r], now = Math.max(old, blockMax);
+            if (now > old && old != Float.NEGATIVE_INFINITY) {
+                float c = (float) Math.exp(old - now);
+                tile.sum[r] *= c;
+                for (int t = r * d, e = t + d; t < e; t++) tile.o[t] *= c;
+            }
+            tile.max[r] = now;
+            FloatVector m = FloatVector.broadcast(S, now);
+            FloatVector acc = FloatVector.zero(S);
+            int j = 0;
+            for (; j + L <= visible; j += L) {
+                FloatVector p = FloatVector.fromArray(S, s, base + j).sub(m).lanewise(VectorOperators.EXP);
+                p.intoArray(s, base + j);
+                acc = acc.add(p);
+            }
+            float sum = acc.reduceLanes(VectorOperators.ADD);
+            for (; j < visible; j++) {
+                float p = (float) Math.exp(s[base + j] - now);
+                s[base + j] = p;
+                sum += p;
+            }
+            tile.sum[r] += sum;
+        }
+    }
+
+    /** o[r, :] += Σ_j p[r, j]·v[j0 + j, kv head, :], four rows per pass over each vector of v. */
+    private static void accumulate(Tile tile, int rows, float[] v, int ldv, int vCol, int j0, int jn, int d) {
+        float[] s = tile.s, o = tile.o;
+        int r = 0;
+        for (; r + 4 <= rows; r += 4) {
+            int c = 0;
+            for (; c + L <= d; c += L) {
+                int o0 = r * d + c;
+                FloatVector x0 = FloatVector.fromArray(S, o, o0), x1 = FloatVector.fromArray(S, o, o0 + d);
+                FloatVector x2 = FloatVector.fromArray(S, o, o0 + 2 * d), x3 = FloatVector.fromArray(S, o, o0 + 3 * d);
+                int p = r * KB;
+                for (int j = 0, vb = j0 * ldv + vCol + c; j < jn; j++, vb += ldv) {
+                    FloatVector vv = FloatVector.fromArray(S, v, vb);
+                    x0 = FloatVector.broadcast(S, s[p + j]).fma(vv, x0);
+                    x1 = FloatVector.broadcast(S, s[p + KB + j]).fma(vv, x1);
+                    x2 = FloatVector.broadcast(S, s[p + 2 * KB + j]).fma(vv, x2);
+                    x3 = FloatVector.broadcast(S, s[p + 3 * KB + j]).fma(vv, x3);
+                }
+                x0.intoArray(o, o0); x1.intoArray(o, o0 + d);
+                x2.intoArray(o, o0 + 2 * d); x3.intoArray(o, o0 + 3 * d);
+            }
+            for (; c < d; c++)
+                for (int rr = r; rr < r + 4; rr++) accumulateScalar(tile, rr, v, ldv, vCol + c, j0, jn, rr * d + c);
+        }
+        for (; r < rows; r++) {
+            int c = 0;
+            for (; c + L <= d; c += L) {
+                FloatVector x0 = FloatVector.fromArray(S, o, r * d + c);
+                for (int j = 0, vb = j0 * ldv + vCol + c; j < jn; j++, vb += ldv)
+                    x0 = FloatVector.broadcast(S, s[r * KB + j]).fma(FloatVector.fromArray(S, v, vb), x0);
+                x0.intoArray(o, r * d + c);
+            }
+            for (; c < d; c++) accumulateScalar(tile, r, v, ldv, vCol + c, j0, jn, r * d + c);
+        }
+    }
+
+    private static void accumulateScalar(Tile tile, int r, float[] v, int ldv, int col, int j0, int jn, int oIndex) {
+        float acc = tile.o[oIndex];
+        for (int j = 0; j < jn; j++) acc += tile.s[r * KB + j] * v[(j0 + j) * ldv + col];
+        tile.o[oIndex] = acc;
     }
 }
