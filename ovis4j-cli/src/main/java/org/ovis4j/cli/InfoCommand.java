@@ -8,6 +8,7 @@ import java.util.concurrent.Callable;
 import org.ovis4j.checkpoint.CheckpointFolder;
 import org.ovis4j.checkpoint.Layout;
 import org.ovis4j.checkpoint.OriginalTransformerNames;
+import org.ovis4j.checkpoint.StoreWeights;
 import org.ovis4j.core.safetensors.TensorStore;
 import org.ovis4j.core.tensor.DType;
 import org.ovis4j.core.tensor.Tensor;
@@ -67,19 +68,21 @@ final class InfoCommand implements Callable<Integer> {
 
     /** One line per component: tensor and parameter counts per stored dtype, and the bytes on disk. */
     private static void component(String what, TensorStore s, List<Path> files, String kind) {
-        Map<DType, long[]> byType = new TreeMap<>();
-        long params = 0, bytes = 0;
+        // Q8_0 matrices are int8 tensors with a companion "<name>_scale": counted as one q8_0 weight.
+        Map<String, long[]> byType = new TreeMap<>();
+        long params = 0, bytes = 0, weights = 0;
         for (Tensor t : s.tensors().values()) {
-            long[] c = byType.computeIfAbsent(t.dtype(), k -> new long[2]);
-            c[0]++;
-            c[1] += t.numel();
-            params += t.numel();
             bytes += t.data().byteSize();
+            if (t.name().endsWith(StoreWeights.Q8_SCALE_SUFFIX) && s.has(t.name().substring(0, t.name().length() - StoreWeights.Q8_SCALE_SUFFIX.length())))
+                continue;
+            boolean q8 = t.dtype() == DType.I8 && s.has(t.name() + StoreWeights.Q8_SCALE_SUFFIX);
+            byType.computeIfAbsent(q8 ? "q8_0" : t.dtype().name().toLowerCase(), k -> new long[1])[0]++;
+            params += t.numel();
+            weights++;
         }
         StringBuilder types = new StringBuilder();
-        for (var e : byType.entrySet())
-            types.append(types.isEmpty() ? "" : ", ").append(e.getKey().name().toLowerCase()).append(" x").append(e.getValue()[0]);
+        for (var e : byType.entrySet()) types.append(types.isEmpty() ? "" : ", ").append(e.getKey()).append(" x").append(e.getValue()[0]);
         System.out.printf("%-12s %,d parameters in %d tensors (%s), %d file(s), %.2f GB, %s%n", what, params,
-                s.tensors().size(), types, files.size(), bytes / 1e9, kind);
+                weights, types, files.size(), bytes / 1e9, kind);
     }
 }

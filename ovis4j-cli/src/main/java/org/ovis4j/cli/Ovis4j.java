@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 /** The {@code ovis4j} command: one subcommand per job; errors are one line on stderr and exit code 1. */
 @Command(name = "ovis4j", mixinStandardHelpOptions = true, versionProvider = Ovis4j.Version.class,
         description = "Ovis-Image text-to-image on the JVM.",
-        subcommands = {GenerateCommand.class, TokenizeCommand.class, InfoCommand.class, SynthCommand.class, BenchCommand.class,
+        subcommands = {GenerateCommand.class, TokenizeCommand.class, InfoCommand.class, SynthCommand.class, QuantizeCommand.class, BenchCommand.class,
                 org.ovis4j.data.cli.DataCommand.class, org.ovis4j.eval.cli.EvalCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Ovis4j implements Runnable {
@@ -20,7 +20,7 @@ public final class Ovis4j implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (generate, tokenize, info, synth, bench, data, eval)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (generate, tokenize, info, synth, quantize, bench, data, eval)");
     }
 
     public static void main(String[] args) {

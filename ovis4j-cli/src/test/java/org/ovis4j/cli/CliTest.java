@@ -139,6 +139,17 @@ class CliTest {
     }
 
     @Test
+    void quantizeThenInfoReportsQ8_0(@TempDir Path tmp) {
+        Path q8 = tmp.resolve("q8");
+        Result q = run("quantize", "--model", TINY.toString(), "--out", q8.toString());
+        assertEquals(0, q.code, q.err);
+        Result i = run("info", "--model", q8.toString());
+        assertTrue(i.out.matches("(?s).*transformer\\s+150,336 parameters in 105 tensors \\(f32 x59, q8_0 x46\\).*"), i.out);
+        assertOneLineError(run("quantize", "--model", TINY.toString(), "--type", "q4_k", "--out", tmp.resolve("x").toString()),
+                "unknown quantization type");
+    }
+
+    @Test
     void noCommandIsAUsageError() {
         Result r = run();
         assertEquals(2, r.code);

@@ -47,7 +47,7 @@ public final class StoreWeights implements Weights {
     @Override
     public Tensor get(String name) {
         List<NameMap.Part> parts = map == null ? null : map.lookup(name);
-        if (parts == null) return compute(store.get(prefix + name));
+        if (parts == null) return compute(stored(prefix + name));
         if (parts.size() == 1) return compute(slice(parts.get(0)));
         // Stacking parts needs a copy; the models ask for row blocks instead, so this serves tools only.
         long rows = 0;
@@ -71,7 +71,7 @@ public final class StoreWeights implements Weights {
     @Override
     public Tensor rows(String name, long from, long to) {
         List<NameMap.Part> parts = map == null ? null : map.lookup(name);
-        if (parts == null) return compute(checkRows(store.get(prefix + name), from, to).rows(from, to));
+        if (parts == null) return compute(checkRows(stored(prefix + name), from, to).rows(from, to));
         long at = 0;
         for (NameMap.Part p : parts) {
             Tensor t = slice(p);
@@ -82,6 +82,20 @@ public final class StoreWeights implements Weights {
         throw new OvisException(origin() + ": rows [" + from + ", " + to + ") of " + name + " span several stored tensors");
     }
 
+    /**
+     * A stored tensor; an int8 matrix with a companion {@code <name>_scale} is Q8_0 (written by
+     * {@code ovis4j quantize}) and comes back with its block scales attached.
+     */
+    private Tensor stored(String storedName) {
+        Tensor t = store.get(storedName);
+        String scales = storedName + Q8_SCALE_SUFFIX;
+        if (t.dtype() == DType.I8 && store.has(scales)) return t.withBlockScales(store.get(scales));
+        return t;
+    }
+
+    /** Suffix of the tensor holding a Q8_0 matrix's block scales. */
+    public static final String Q8_SCALE_SUFFIX = "_scale";
+
     private Tensor checkRows(Tensor t, long from, long to) {
         if (from < 0 || to > t.dim(0) || from > to)
             throw new OvisException(origin() + ": " + t.name() + " has " + t.dim(0) + " rows, needed [" + from + ", " + to + ")");
@@ -89,7 +103,7 @@ public final class StoreWeights implements Weights {
     }
 
     private Tensor slice(NameMap.Part p) {
-        Tensor t = store.get(prefix + p.source());
+        Tensor t = stored(prefix + p.source());
         if (p.count() < 0) return t;
         return checkRows(t, p.from(), p.from() + p.count()).rows(p.from(), p.from() + p.count());
     }

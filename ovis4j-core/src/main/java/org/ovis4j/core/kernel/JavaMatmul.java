@@ -14,7 +14,13 @@ public final class JavaMatmul implements MatmulBackend {
     }
 
     @Override
+    public boolean supports(Tensor weight) {
+        return weight.isWeight();
+    }
+
+    @Override
     public Prepared prepare(Tensor weight) {
+        if (weight.blockScales() != null) return PackedQ8.pack(weight);
         PackedWeights packed = PackedWeights.pack(weight);
         return new Prepared() {
             @Override public int in() { return packed.k; }

@@ -16,7 +16,7 @@ public final class Linear {
 
     public Linear(Tensor weight, Tensor bias) {
         if (weight.rank() != 2) throw new OvisException(weight.name() + ": expected a 2-D weight, got rank " + weight.rank());
-        if (!weight.dtype().isFloat()) throw new OvisException(weight.name() + ": weights must be a float type, got " + weight.dtype());
+        if (!weight.isWeight()) throw new OvisException(weight.name() + ": weights must be a float type or Q8_0, got " + weight.dtype());
         this.weight = weight;
         this.out = Math.toIntExact(weight.dim(0));
         this.in = Math.toIntExact(weight.dim(1));
@@ -67,7 +67,7 @@ public final class Linear {
             synchronized (this) {
                 p = prepared;
                 if (p == null) {
-                    p = MatmulBackends.current().prepare(weight);
+                    p = MatmulBackends.forWeight(weight).prepare(weight);
                     // The prepared copy replaces the mapped pages; they stay in the page cache, not in our RSS.
                     if (weight.data().isMapped()) weight.data().unload();
                     prepared = p;

@@ -11,6 +11,11 @@ public interface MatmulBackend {
     /** Short name used by {@code --backend} and in reports ("java", "onednn"). */
     String name();
 
+    /** Whether {@link #prepare} takes weights of this type (float types, maybe Q8_0). */
+    default boolean supports(Tensor weight) {
+        return weight.dtype().isFloat();
+    }
+
     /** The weights of one layer, prepared for this backend; called once per layer. */
     Prepared prepare(Tensor weight);
 

@@ -32,6 +32,12 @@ public final class MatmulBackends {
         return b;
     }
 
+    /** The process's backend if it takes this weight's type, else java (which takes every type). */
+    public static MatmulBackend forWeight(org.ovis4j.core.tensor.Tensor weight) {
+        MatmulBackend b = current();
+        return b.supports(weight) ? b : JavaMatmul.INSTANCE;
+    }
+
     /** Forces a backend by name before any layer is prepared (e.g. from {@code --backend}). */
     public static synchronized void select(String name) {
         current = choose(name);

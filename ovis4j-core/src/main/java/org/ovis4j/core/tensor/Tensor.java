@@ -22,17 +22,46 @@ public final class Tensor {
     private final DType dtype;
     private final long[] shape;
     private final MemorySegment data;
+    /** Q8_0 only: one scale per block of {@link #Q8_BLOCK} values along the last dimension, else null. */
+    private final Tensor blockScales;
+
+    /** Values per Q8_0 block: int8 weights [out, in] with one scale per 32 consecutive inputs. */
+    public static final int Q8_BLOCK = 32;
 
     public Tensor(String name, DType dtype, long[] shape, MemorySegment data) {
+        this(name, dtype, shape, data, null);
+    }
+
+    private Tensor(String name, DType dtype, long[] shape, MemorySegment data, Tensor blockScales) {
         this.name = name;
         this.dtype = dtype;
         this.shape = shape.clone();
         this.data = data;
+        this.blockScales = blockScales;
         long expected = numel(shape) * dtype.bytes;
         if (data.byteSize() != expected)
             throw new OvisException(name + ": " + data.byteSize() + " bytes for shape " + Arrays.toString(shape)
                     + " of " + dtype + " (expected " + expected + ")");
     }
+
+    /**
+     * This int8 matrix [rows, cols] as Q8_0 with {@code scales} [rows, cols/32] (any float dtype): value
+     * (r, c) = this[r, c] · scales[r, c/32]. Every float accessor then returns dequantized values.
+     */
+    public Tensor withBlockScales(Tensor scales) {
+        if (dtype != DType.I8 || rank() != 2 || shape[1] % Q8_BLOCK != 0)
+            throw new OvisException(name + ": Q8_0 needs an int8 matrix whose columns are a multiple of " + Q8_BLOCK
+                    + ", got " + dtype + Arrays.toString(shape));
+        scales.expectShape(shape[0], shape[1] / Q8_BLOCK);
+        if (!scales.dtype().isFloat()) throw new OvisException(scales.name() + ": Q8_0 scales must be a float type");
+        return new Tensor(name, dtype, shape, data, scales);
+    }
+
+    /** The Q8_0 block scales, or null for a plain tensor. */
+    public Tensor blockScales() { return blockScales; }
+
+    /** True for float tensors and Q8_0 matrices: what a layer can multiply by. */
+    public boolean isWeight() { return dtype.isFloat() || blockScales != null; }
 
     /** A float32 tensor over a copy of {@code values} in off-heap memory owned by {@code arena}. */
     public static Tensor ofFloats(String name, long[] shape, float[] values, Arena arena) {
@@ -57,6 +86,7 @@ public final class Tensor {
 
     /** Element {@code i} (flat, row-major) widened to float. */
     public float getFloat(long i) {
+        if (blockScales != null) return data.get(ValueLayout.JAVA_BYTE, i) * blockScales.getFloat(i / Q8_BLOCK);
         return switch (dtype) {
             case F32 -> data.get(F32, i * 4);
             case BF16 -> Floats.bf16ToFloat(data.get(I16, i * 2));
@@ -85,6 +115,10 @@ public final class Tensor {
 
     /** Widens {@code count} elements starting at flat index {@code from} into {@code dst[off..]}. */
     public void readFloats(long from, float[] dst, int off, int count) {
+        if (blockScales != null) {
+            for (int k = 0; k < count; k++) dst[off + k] = getFloat(from + k);
+            return;
+        }
         switch (dtype) {
             case F32 -> MemorySegment.copy(data, F32, from * 4, dst, off, count);
             case BF16 -> {
@@ -122,14 +156,17 @@ public final class Tensor {
         long rowElems = numel(shape) / shape[0];
         s[0] = to - from;
         return new Tensor(name + "[" + from + ":" + to + "]", dtype,
-                s, data.asSlice(from * rowElems * dtype.bytes, (to - from) * rowElems * dtype.bytes));
+                s, data.asSlice(from * rowElems * dtype.bytes, (to - from) * rowElems * dtype.bytes),
+                blockScales == null ? null : blockScales.rows(from, to));
     }
 
     /** The same bytes seen with another shape of equal element count (no copy). */
     public Tensor reshape(long... newShape) {
         if (numel(newShape) != numel()) throw new OvisException(name + ": cannot reshape " + Arrays.toString(shape)
                 + " to " + Arrays.toString(newShape));
-        return new Tensor(name, dtype, newShape, data);
+        if (blockScales != null && !Arrays.equals(newShape, shape))
+            throw new OvisException(name + ": a Q8_0 matrix cannot be reshaped");
+        return new Tensor(name, dtype, newShape, data, blockScales);
     }
 
     /** A copy converted to {@code target} (float types), in memory owned by {@code arena}. */

@@ -53,6 +53,36 @@ class GemmTest {
     }
 
     @Test
+    void q8_0WeightsMultiplyAsTheirDequantizedValues() {
+        Random r = new Random(4);
+        try (Arena arena = Arena.ofShared()) {
+            for (int m : new int[] {1, 7, 40})
+                for (int k : new int[] {32, 96, 320})
+                    for (int n : new int[] {1, 33, 70}) {
+                        float[] x = random(r, m * k), w = random(r, n * k), b = random(r, n);
+                        byte[] q = new byte[n * k];
+                        float[] scales = new float[n * k / 32];
+                        for (int row = 0; row < n; row++)
+                            for (int blk = 0; blk < k / 32; blk++) {
+                                short bits = org.ovis4j.core.quant.Q8_0.scaleBits(w, row * k + blk * 32);
+                                org.ovis4j.core.quant.Q8_0.quantizeBlock(w, row * k + blk * 32, bits, q, row * k + blk * 32);
+                                scales[row * (k / 32) + blk] = org.ovis4j.core.tensor.Floats.f16ToFloat(bits);
+                            }
+                        var seg = arena.allocate(q.length);
+                        java.lang.foreign.MemorySegment.copy(q, 0, seg, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, q.length);
+                        Tensor wt = new Tensor("w", DType.I8, new long[] {n, k}, seg)
+                                .withBlockScales(Tensor.ofFloats("s", new long[] {n, k / 32}, scales, arena));
+                        float[] wq = wt.toFloats();
+                        // Dequantized values stay within half a step of the originals: |w - wq| <= d/2.
+                        for (int i = 0; i < w.length; i++)
+                            assertEquals(w[i], wq[i], scales[i / 32] * 0.5 + 1e-7, "dequantized element " + i);
+                        Linear lin = new Linear(wt, Tensor.ofFloats("b", new long[] {n}, b, arena));
+                        check(naive(x, wq, b, m, k, n), lin.apply(x, m), k);
+                    }
+        }
+    }
+
+    @Test
     void offsetsStridesAndAccumulation() {
         Random r = new Random(2);
         int m = 9, k = 40, n = 35, ldc = 50, cOff = 7;
