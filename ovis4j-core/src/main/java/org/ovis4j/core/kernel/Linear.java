@@ -12,9 +12,23 @@ public final class Linear {
     private final Tensor weight;
     private final float[] bias;
     private final int in, out;
+    private final boolean inPlace;
     private volatile MatmulBackend.Prepared prepared;
 
     public Linear(Tensor weight, Tensor bias) {
+        this(weight, bias, false);
+    }
+
+    /**
+     * A layer whose weights stay where they are (no prepared copy; see {@link JavaMatmul#inPlace}):
+     * for models that run few rows per call and whose copy would cost more memory than time saved.
+     */
+    public static Linear inPlace(Tensor weight, Tensor bias) {
+        return new Linear(weight, bias, true);
+    }
+
+    private Linear(Tensor weight, Tensor bias, boolean inPlace) {
+        this.inPlace = inPlace;
         if (weight.rank() != 2) throw new OvisException(weight.name() + ": expected a 2-D weight, got rank " + weight.rank());
         if (!weight.isWeight()) throw new OvisException(weight.name() + ": weights must be a float type or Q8_0, got " + weight.dtype());
         this.weight = weight;
@@ -66,7 +80,10 @@ public final class Linear {
         if (p == null) {
             synchronized (this) {
                 p = prepared;
-                if (p == null) {
+                if (p == null && inPlace) {
+                    p = JavaMatmul.INSTANCE.inPlace(weight);
+                    prepared = p;
+                } else if (p == null) {
                     p = MatmulBackends.forWeight(weight).prepare(weight);
                     // The prepared copy replaces the mapped pages; they stay in the page cache, not in our RSS.
                     if (weight.data().isMapped()) weight.data().unload();
