@@ -29,30 +29,50 @@ final class DoubleStreamBlock {
     }
 
     /**
-     * Updates the residual stream h [L, D] in place: rows [0, txt) are text, the rest image.
-     * {@code siluVec} is SiLU of the timestep conditioning vector.
+     * Updates the residual stream h in place: {@code samples} blocks of L = txt + img rows, each
+     * [text; image]. Both streams of all samples go through their matrices together (one multiply
+     * per weight for the whole batch); attention stays within each sample. {@code siluVec} is SiLU
+     * of the timestep conditioning vector, shared by the batch.
      */
-    void forward(float[] h, int txt, int img, float[] siluVec, PositionEmbedding pe, JointAttention.Buffers b) {
-        int d = cfg.innerDim();
+    void forward(float[] h, int samples, int txt, int img, float[] siluVec, PositionEmbedding pe, JointAttention.Buffers b) {
+        int d = cfg.innerDim(), l = txt + img;
         float[] im = imgMod.apply(siluVec, 1); // shift, scale, gate (attention), shift, scale, gate (MLP)
         float[] tm = txtMod.apply(siluVec, 1);
-        float[] tn = new float[txt * d], xn = new float[img * d];
-        Norms.layerNormModulate(h, 0, txt, d, TransformerConfig.EPS, tm, 0, tm, d, tn, 0);
-        Norms.layerNormModulate(h, txt * d, img, d, TransformerConfig.EPS, im, 0, im, d, xn, 0);
-        txtAttn.project(tn, txt, b, 0, cfg.attentionHeadDim());
-        imgAttn.project(xn, img, b, txt, cfg.attentionHeadDim());
-        float[] attn = new float[(txt + img) * d];
+        float[] tn = new float[samples * txt * d], xn = new float[samples * img * d];
+        normModulate(h, samples, l, 0, txt, tm, 0, tn);
+        normModulate(h, samples, l, txt, img, im, 0, xn);
+        txtAttn.projectSamples(tn, txt, b, 0, cfg.attentionHeadDim());
+        imgAttn.projectSamples(xn, img, b, txt, cfg.attentionHeadDim());
+        float[] attn = new float[samples * l * d];
         JointAttention.attend(b, pe, cfg.numAttentionHeads(), cfg.attentionHeadDim(), attn, d);
 
-        float[] t = txtOut.apply(java.util.Arrays.copyOfRange(attn, 0, txt * d), txt);
-        Activations.gatedAdd(h, 0, t, txt, d, tm, 2 * d);
-        float[] x = new float[img * d];
-        imgOut.forward(attn, txt * d, img, x, 0);
-        Activations.gatedAdd(h, txt * d, x, img, d, im, 2 * d);
+        gatedAdd(h, samples, l, 0, txt, txtOut.apply(gather(attn, samples, l, 0, txt, d), samples * txt), tm, 2 * d);
+        gatedAdd(h, samples, l, txt, img, imgOut.apply(gather(attn, samples, l, txt, img, d), samples * img), im, 2 * d);
 
-        Norms.layerNormModulate(h, 0, txt, d, TransformerConfig.EPS, tm, 3 * d, tm, 4 * d, tn, 0);
-        Activations.gatedAdd(h, 0, txtFf.forward(tn, txt), txt, d, tm, 5 * d);
-        Norms.layerNormModulate(h, txt * d, img, d, TransformerConfig.EPS, im, 3 * d, im, 4 * d, xn, 0);
-        Activations.gatedAdd(h, txt * d, imgFf.forward(xn, img), img, d, im, 5 * d);
+        normModulate(h, samples, l, 0, txt, tm, 3 * d, tn);
+        gatedAdd(h, samples, l, 0, txt, txtFf.forward(tn, samples * txt), tm, 5 * d);
+        normModulate(h, samples, l, txt, img, im, 3 * d, xn);
+        gatedAdd(h, samples, l, txt, img, imgFf.forward(xn, samples * img), im, 5 * d);
+    }
+
+    /** LayerNorm + modulation (shift at mOff, scale at mOff + D) of rows [from, from + n) of each sample, stacked into out. */
+    private void normModulate(float[] h, int samples, int l, int from, int n, float[] m, int mOff, float[] out) {
+        int d = cfg.innerDim();
+        for (int s = 0; s < samples; s++)
+            Norms.layerNormModulate(h, (s * l + from) * d, n, d, TransformerConfig.EPS, m, mOff, m, mOff + d, out, s * n * d);
+    }
+
+    /** h rows [from, from + n) of each sample += gate ⊙ x, x holding those rows stacked. */
+    private void gatedAdd(float[] h, int samples, int l, int from, int n, float[] x, float[] m, int gOff) {
+        int d = cfg.innerDim();
+        for (int s = 0; s < samples; s++)
+            Activations.gatedAdd(h, (s * l + from) * d, x, s * n * d, n, d, m, gOff);
+    }
+
+    /** Rows [from, from + n) of each sample, stacked. */
+    private static float[] gather(float[] rows, int samples, int l, int from, int n, int d) {
+        float[] out = new float[samples * n * d];
+        for (int s = 0; s < samples; s++) System.arraycopy(rows, (s * l + from) * d, out, s * n * d, n * d);
+        return out;
     }
 }

@@ -49,28 +49,50 @@ public final class OvisImageTransformer {
      * @return velocity [img, out_channels]
      */
     public float[] forward(float[] latents, int img, float[] text, int txt, float sigma, float[] ids) {
-        int d = cfg.innerDim();
-        if (latents.length != img * cfg.inChannels() || text.length != txt * cfg.jointAttentionDim()
-                || ids.length != (txt + img) * 3)
+        return forward(latents, img, new float[][] {text}, txt, sigma, ids)[0];
+    }
+
+    /**
+     * One forward pass for a batch that shares latents and noise level and differs in its text (the
+     * conditional and unconditional branches of classifier-free guidance): every weight is applied
+     * to all samples at once, attention stays within each sample. Returns one velocity per text.
+     */
+    public float[][] forward(float[] latents, int img, float[][] texts, int txt, float sigma, float[] ids) {
+        int d = cfg.innerDim(), samples = texts.length, rows = txt + img, width = cfg.jointAttentionDim();
+        if (latents.length != img * cfg.inChannels() || ids.length != rows * 3)
             throw new OvisException("transformer: input sizes do not match (" + img + " image, " + txt + " text rows)");
-        int rows = txt + img;
-        float[] vec = time.forward(sigma);
-        float[] siluVec = Activations.siluCopy(vec);
+        float[] stackedText = new float[samples * txt * width];
+        for (int s = 0; s < samples; s++) {
+            if (texts[s].length != txt * width)
+                throw new OvisException("transformer: text " + s + " has " + texts[s].length + " values, expected " + txt * width);
+            System.arraycopy(texts[s], 0, stackedText, s * txt * width, txt * width);
+        }
+        Norms.rmsNorm(stackedText, samples * txt, width, contextNorm, TransformerConfig.EPS, stackedText);
+        float[] siluVec = Activations.siluCopy(time.forward(sigma));
 
-        float[] h = new float[rows * d];
-        float[] normed = new float[text.length];
-        Norms.rmsNorm(text, txt, cfg.jointAttentionDim(), contextNorm, TransformerConfig.EPS, normed);
-        contextEmbedder.forward(normed, 0, txt, h, 0);
-        xEmbedder.forward(latents, 0, img, h, txt * d);
+        float[] h = new float[samples * rows * d];
+        float[] textStates = contextEmbedder.apply(stackedText, samples * txt);
+        float[] imageStates = xEmbedder.apply(latents, img);
+        for (int s = 0; s < samples; s++) {
+            System.arraycopy(textStates, s * txt * d, h, s * rows * d, txt * d);
+            System.arraycopy(imageStates, 0, h, (s * rows + txt) * d, img * d);
+        }
 
-        PositionEmbedding pe = PositionEmbedding.of(ids, rows, cfg.axesDimsRope(), TransformerConfig.ROPE_THETA);
-        JointAttention.Buffers buffers = new JointAttention.Buffers(rows, d);
-        for (DoubleStreamBlock blk : doubles) blk.forward(h, txt, img, siluVec, pe, buffers);
-        for (SingleStreamBlock blk : singles) blk.forward(h, rows, siluVec, pe, buffers);
+        float[] batchIds = new float[samples * ids.length];
+        for (int s = 0; s < samples; s++) System.arraycopy(ids, 0, batchIds, s * ids.length, ids.length);
+        PositionEmbedding pe = PositionEmbedding.of(batchIds, samples * rows, cfg.axesDimsRope(), TransformerConfig.ROPE_THETA);
+        JointAttention.Buffers buffers = new JointAttention.Buffers(samples, rows, d);
+        for (DoubleStreamBlock blk : doubles) blk.forward(h, samples, txt, img, siluVec, pe, buffers);
+        for (SingleStreamBlock blk : singles) blk.forward(h, samples * rows, siluVec, pe, buffers);
 
         float[] scale = normOutScale.apply(siluVec, 1), shift = normOutShift.apply(siluVec, 1);
-        float[] x = new float[img * d];
-        Norms.layerNormModulate(h, txt * d, img, d, TransformerConfig.EPS, shift, 0, scale, 0, x, 0);
-        return projOut.apply(x, img);
+        float[] x = new float[samples * img * d];
+        for (int s = 0; s < samples; s++)
+            Norms.layerNormModulate(h, (s * rows + txt) * d, img, d, TransformerConfig.EPS, shift, 0, scale, 0, x, s * img * d);
+        float[] v = projOut.apply(x, samples * img);
+        float[][] out = new float[samples][];
+        int per = img * cfg.outChannels();
+        for (int s = 0; s < samples; s++) out[s] = java.util.Arrays.copyOfRange(v, s * per, (s + 1) * per);
+        return out;
     }
 }

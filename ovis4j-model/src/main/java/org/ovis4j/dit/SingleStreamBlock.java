@@ -24,7 +24,7 @@ final class SingleStreamBlock {
         projOut = new Linear(w.get(p + "proj_out.weight"), w.get(p + "proj_out.bias"));
     }
 
-    /** Updates h [L, D] in place; siluVec = SiLU(conditioning vector). */
+    /** Updates h [rows, D] in place (all samples of a batch: the weights are the same for every row); siluVec = SiLU(conditioning vector). */
     void forward(float[] h, int rows, float[] siluVec, PositionEmbedding pe, JointAttention.Buffers b) {
         int d = cfg.innerDim(), f = cfg.mlpHidden();
         float[] m = mod.apply(siluVec, 1); // shift, scale, gate

@@ -174,11 +174,12 @@ public final class OvisImage implements AutoCloseable {
         for (int i = 0; i < schedule.steps(); i++) {
             long t0 = System.nanoTime();
             float sigma = schedule.modelSigma(i);
-            float[] v = transformer.forward(x, tokens, cond, msl, sigma, ids);
+            // Guidance runs both branches as one batch of two: each weight is read once per step.
+            float[][] both = transformer.forward(x, tokens, guided ? new float[][] {cond, uncond} : new float[][] {cond}, msl, sigma, ids);
+            float[] v = both[0];
             trace.record("step." + i + ".noise_pred_cond", v);
             if (guided) {
-                checkCancelled(g);
-                float[] vu = transformer.forward(x, tokens, uncond, msl, sigma, ids);
+                float[] vu = both[1];
                 trace.record("step." + i + ".noise_pred_uncond", vu);
                 float s = g.guidance();
                 for (int k = 0; k < v.length; k++) v[k] = vu[k] + s * (v[k] - vu[k]);

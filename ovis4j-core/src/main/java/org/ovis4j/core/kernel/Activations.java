@@ -46,10 +46,14 @@ public final class Activations {
         gatedAdd(x, 0, y, rows, dim, gate, gOff);
     }
 
-    /** x[xOff + r·dim + i] += gate[gOff + i] · y[r·dim + i]. */
     public static void gatedAdd(float[] x, int xOff, float[] y, int rows, int dim, float[] gate, int gOff) {
+        gatedAdd(x, xOff, y, 0, rows, dim, gate, gOff);
+    }
+
+    /** x[xOff + r·dim + i] += gate[gOff + i] · y[yOff + r·dim + i]. */
+    public static void gatedAdd(float[] x, int xOff, float[] y, int yOff, int rows, int dim, float[] gate, int gOff) {
         Parallel.forEach(rows, r -> {
-            int o = xOff + r * dim, p = r * dim;
+            int o = xOff + r * dim, p = yOff + r * dim;
             for (int i = 0; i < dim; i++) x[o + i] += gate[gOff + i] * y[p + i];
         });
     }

@@ -30,6 +30,13 @@ public final class Attention {
      */
     public static void attend(float[] q, int ldq, float[] k, int ldk, float[] v, int ldv, float[] out, int ldo,
                               int lq, int lk, int hq, int hkv, int d, float scale, boolean causal, int validKeys) {
+        attend(q, 0, ldq, k, 0, ldk, v, 0, ldv, out, 0, ldo, lq, lk, hq, hkv, d, scale, causal, validKeys);
+    }
+
+    /** As above with each matrix starting at an offset (one sample of a batch laid out row after row). */
+    public static void attend(float[] q, int qOff, int ldq, float[] k, int kOff, int ldk, float[] v, int vOff, int ldv,
+                              float[] out, int oOff, int ldo, int lq, int lk, int hq, int hkv, int d, float scale,
+                              boolean causal, int validKeys) {
         int keys = Math.min(lk, validKeys);
         if (lq == 0) return;
         int group = hq / hkv;
@@ -38,7 +45,7 @@ public final class Attention {
         float[] kt = new float[hkv * d * kp];
         Parallel.forEach(hkv, h -> {
             for (int j = 0; j < keys; j++) {
-                int src = j * ldk + h * d;
+                int src = kOff + j * ldk + h * d;
                 for (int t = 0; t < d; t++) kt[(h * d + t) * kp + j] = k[src + t];
             }
         });
@@ -55,13 +62,13 @@ public final class Attention {
             int blockKeys = causal ? Math.min(keys, r0 + rows) : keys;
             for (int j0 = 0; j0 < blockKeys; j0 += KB) {
                 int jn = Math.min(KB, blockKeys - j0);
-                scores(q, ldq, h * d, r0, rows, kt, (kvh * d) * kp, kp, j0, jn, d, tile.s);
+                scores(q, ldq, qOff + h * d, r0, rows, kt, (kvh * d) * kp, kp, j0, jn, d, tile.s);
                 softmaxStep(tile, rows, r0, j0, jn, scale, causal, keys, d);
-                accumulate(tile, rows, v, ldv, kvh * d, j0, jn, d);
+                accumulate(tile, rows, v, ldv, vOff + kvh * d, j0, jn, d);
             }
             for (int r = 0; r < rows; r++) {
                 float inv = tile.sum[r] > 0 ? 1f / tile.sum[r] : 0f;
-                int o = (r0 + r) * ldo + h * d;
+                int o = oOff + (r0 + r) * ldo + h * d;
                 for (int t = 0; t < d; t++) out[o + t] = tile.o[r * d + t] * inv;
             }
         });
