@@ -26,8 +26,10 @@ public final class Gemm {
     public static final int NR = 2 * L;
     static final int MR = 6;
     static final int KC = 256;
-    /** Column panels packed together per task: 8 x 256 x 32 floats = 256 KiB, L2-resident. */
-    static final int GROUP = 8;
+    /** Column panels per task: their KC block is 16 x 256 x 32 floats = 512 KiB at most, L2-resident. */
+    static final int GROUP = 16;
+    /** Rows per task: with KC, 192 x 256 floats = 192 KiB of A kept hot across the group's panels. */
+    static final int MC = 192;
 
     private Gemm() {}
 
@@ -64,14 +66,15 @@ public final class Gemm {
                             float[] bias, float[] c, int ldc, int cOff, boolean accumulate) {
         if (M == 0 || N == 0) return;
         int panels = (N + NR - 1) / NR;
-        // Tasks own a group of column panels for a chunk of rows; rows stay in L1 across the group's
-        // panels. A per-call source packs each KC x NR block of B once per task, so a task that covers
-        // all rows packs B exactly once; rows are split only when column groups are too few for the threads.
-        int group = Math.max(1, Math.min(GROUP, panels / (4 * Parallel.threads())));
-        int groups = (panels + group - 1) / group;
-        int chunks = Math.max(1, Math.min((M + MR - 1) / MR, (4 * Parallel.threads() + groups - 1) / groups));
-        int mChunk = ((M + chunks - 1) / chunks + MR - 1) / MR * MR;
+        // A task multiplies a chunk of at most MC rows by a group of panels, k block by k block: the
+        // rows' KC slice (MC x KC floats) stays in L2 while it meets every panel of the group, and the
+        // group's KC block of B (at most GROUP x KC x NR) is read once per chunk. Groups shrink only
+        // to give every thread work.
+        int mChunk = Math.min((M + MR - 1) / MR * MR, MC);
         int chunkCount = (M + mChunk - 1) / mChunk;
+        int g0 = Math.min(GROUP, panels);
+        while (g0 > 1 && chunkCount * ((panels + g0 - 1) / g0) < 2 * Parallel.threads()) g0 = (g0 + 1) / 2;
+        int group = g0, groups = (panels + group - 1) / group;
         Parallel.forEach(groups * chunkCount, task -> {
             int g = task % groups, ch = task / groups;
             int p0 = g * group, p1 = Math.min(panels, p0 + group);
