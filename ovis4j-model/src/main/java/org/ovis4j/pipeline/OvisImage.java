@@ -52,11 +52,12 @@ public final class OvisImage implements AutoCloseable {
     private final AutoencoderKL vae;
     private final FlowMatchEulerScheduler scheduler;
     private final List<TensorStore> stores;
+    private final TensorStore textStore;
     private Trace trace = Trace.NONE;
 
     private OvisImage(CheckpointFolder folder, Precision precision, Qwen3Tokenizer tokenizer, OvisTextEncoder textEncoder,
                       OvisImageTransformer transformer, AutoencoderKL vae, FlowMatchEulerScheduler scheduler,
-                      List<TensorStore> stores) {
+                      List<TensorStore> stores, TensorStore textStore) {
         this.folder = folder;
         this.precision = precision;
         this.tokenizer = tokenizer;
@@ -65,6 +66,7 @@ public final class OvisImage implements AutoCloseable {
         this.vae = vae;
         this.scheduler = scheduler;
         this.stores = stores;
+        this.textStore = textStore;
     }
 
     /** Loads a checkpoint folder in either published layout (see {@link CheckpointFolder}). */
@@ -97,7 +99,7 @@ public final class OvisImage implements AutoCloseable {
 
             Path schedulerFile = folder.schedulerConfig();
             var scheduler = schedulerFile != null ? FlowMatchEulerScheduler.fromConfig(schedulerFile) : FlowMatchEulerScheduler.defaults();
-            return new OvisImage(folder, precision, tokenizer, textEncoder, transformer, vae, scheduler, stores);
+            return new OvisImage(folder, precision, tokenizer, textEncoder, transformer, vae, scheduler, stores, textStore);
         } catch (RuntimeException e) {
             for (TensorStore s : stores) s.close();
             throw e;
@@ -147,6 +149,8 @@ public final class OvisImage implements AutoCloseable {
         listener.onStage("encode prompt");
         float[] cond = encodePrompt("prompt", g.prompt(), msl, listener);
         float[] uncond = g.guidance() > 1f ? encodePrompt("negative_prompt", g.negativePrompt(), msl, listener) : null;
+        // The text encoder reads its weights in place; while the transformer runs they need not be resident.
+        textStore.unload();
         checkCancelled(g);
         return generate(g, cond, uncond);
     }

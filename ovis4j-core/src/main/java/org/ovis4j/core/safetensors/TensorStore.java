@@ -114,6 +114,14 @@ public final class TensorStore implements AutoCloseable {
     /** The arena that owns the mappings: use it for anything derived once from these weights. */
     public Arena arena() { return arena; }
 
+    /**
+     * Drops the mapped pages from this process's resident set (they stay in the page cache, and
+     * come back on the next read as minor faults): for weights used in place and then idle.
+     */
+    public void unload() {
+        for (Tensor t : tensors.values()) if (t.data().isMapped()) t.data().unload();
+    }
+
     @Override
     public void close() {
         arena.close();
