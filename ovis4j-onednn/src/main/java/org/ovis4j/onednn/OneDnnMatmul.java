@@ -26,10 +26,14 @@ import org.ovis4j.core.tensor.Tensor;
  * Matmul backend on oneDNN (the org.bytedeco dnnl build, OpenMP runtime), for CPUs with AVX512-BF16
  * or AMX.
  *
- * <p><b>bf16</b> ({@link #prepare}): weights are converted to bf16 if stored otherwise and reordered
+ * <p><b>bf16</b> ({@link #prepare} of bf16 or f16 weights, {@link #prepareBf16} of any): weights are
+ * converted to bf16 if stored otherwise and reordered
  * once into the blocked layout oneDNN's matmul chooses ({@code format_tag::any}); each call rounds
  * the float32 activation rows to bf16, runs the matmul with float32 accumulation and destination
  * (bias added by the primitive), and copies the rows into y.
+ *
+ * <p><b>f32</b> ({@link #prepare} of f32 weights): the same with float32 weights and activations, so
+ * that fp32 precision stays fp32.
  *
  * <p><b>int8 W8A8</b> ({@link #prepareInt8}): weights quantized symmetrically per output channel to
  * s8 (scale = max|w|/127), activations per row at run time to s8 (scale = max|x|/127), s8·s8 matmul
@@ -120,12 +124,27 @@ public final class OneDnnMatmul implements MatmulBackend {
     // ------------------------------------------------------------------------------------------
     // bf16
 
+    /**
+     * bf16 weights (and f16, converted) get the bf16 path; f32 weights keep float32 arithmetic
+     * (oneDNN's f32 matmul), so that a pipeline run at fp32 precision is not silently rounded to
+     * bf16. {@link #prepareBf16} forces bf16 for f32 weights.
+     */
     @Override
     public Prepared prepare(Tensor weight) {
+        return weight.dtype() == DType.F32 ? prepareDense(weight, false) : prepareDense(weight, true);
+    }
+
+    /** The bf16 path whatever the stored type: weights rounded to bf16 once, activations per call. */
+    public Prepared prepareBf16(Tensor weight) {
+        return prepareDense(weight, true);
+    }
+
+    private Prepared prepareDense(Tensor weight, boolean bf16) {
         int n = Math.toIntExact(weight.dim(0)), k = Math.toIntExact(weight.dim(1));
         int threads = threadsHere();
         d.setThreads(threads);
-        MemorySegment wmd = weightsLayout(Dnnl.BF16, Dnnl.BF16, Dnnl.F32, k, n);
+        int wt = bf16 ? Dnnl.BF16 : Dnnl.F32;
+        MemorySegment wmd = weightsLayout(wt, wt, Dnnl.F32, k, n);
         MemorySegment packed = Arena.ofAuto().allocate(d.mdSize(wmd), 64);
         try (Arena tmp = Arena.ofShared()) {
             MemorySegment src;
@@ -148,16 +167,19 @@ public final class OneDnnMatmul implements MatmulBackend {
             }
             reorder(tmp, d.mdTag(tmp, new long[] {k, n}, type, Dnnl.TAG_BA), src, wmd, packed);
         }
-        return new Bf16(k, n, wmd, packed);
+        return new Dense(k, n, bf16, wmd, packed);
     }
 
-    private final class Bf16 implements Prepared {
+    /** bf16 (activations rounded per call) or f32 weights in oneDNN's layout. */
+    private final class Dense implements Prepared {
         final int k, n;
+        final boolean bf16;
         final MemorySegment wmd, packed;
 
-        Bf16(int k, int n, MemorySegment wmd, MemorySegment packed) {
+        Dense(int k, int n, boolean bf16, MemorySegment wmd, MemorySegment packed) {
             this.k = k;
             this.n = n;
+            this.bf16 = bf16;
             this.wmd = wmd;
             this.packed = packed;
         }
@@ -172,8 +194,9 @@ public final class OneDnnMatmul implements MatmulBackend {
             boolean withBias = bias != null && !accumulate;
             int threads = threadsHere();
             Ctx c = ctx.get();
-            MemorySegment src = c.src((long) rows * k * 2);
-            toBf16(x, xOff, ldx, rows, k, src);
+            MemorySegment src = c.src((long) rows * k * (bf16 ? 2 : 4));
+            if (bf16) toBf16(x, xOff, ldx, rows, k, src);
+            else copyIn(x, xOff, ldx, rows, k, src);
             MemorySegment dst = c.dst((long) rows * n * 4);
             MemorySegment b = MemorySegment.NULL;
             if (withBias) {
@@ -181,7 +204,7 @@ public final class OneDnnMatmul implements MatmulBackend {
                 MemorySegment.copy(bias, 0, b, JAVA_FLOAT, 0, n);
             }
             d.setThreads(threads);
-            Prim p = primitive(new Key(Dnnl.BF16, Dnnl.F32, rows, k, n, withBias, threads), wmd);
+            Prim p = primitive(new Key(bf16 ? Dnnl.BF16 : Dnnl.F32, Dnnl.F32, rows, k, n, withBias, threads), wmd);
             run(p, c, src, packed, b, dst);
             copyOut(dst, rows, n, y, ldy, yOff, accumulate);
             // packed must stay reachable until the native call above has returned.
@@ -435,6 +458,14 @@ public final class OneDnnMatmul implements MatmulBackend {
 
     private static int chunkStart(int rows, int c) {
         return (int) ((long) rows * c / chunks(rows));
+    }
+
+    /** Copies rows of x into dst [rows, k] as float32. */
+    static void copyIn(float[] x, int xOff, int ldx, int rows, int k, MemorySegment dst) {
+        Parallel.forEach(chunks(rows), c -> {
+            for (int r = chunkStart(rows, c); r < chunkStart(rows, c + 1); r++)
+                MemorySegment.copy(x, xOff + r * ldx, dst, JAVA_FLOAT, (long) r * k * 4, k);
+        });
     }
 
     /** Rounds rows of x to bf16 (nearest, ties to even) into dst [rows, k]. */

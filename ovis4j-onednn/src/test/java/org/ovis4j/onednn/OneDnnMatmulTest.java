@@ -116,7 +116,7 @@ class OneDnnMatmulTest {
                         DType type = (m + k + n) % 3 == 0 ? DType.F32 : (m + k + n) % 3 == 1 ? DType.BF16 : DType.F16;
                         Tensor t = weight(w, n, k, type, arena);
                         float[] wq = t.toFloats(); // the stored weights (bf16/f16 already rounded)
-                        MatmulBackend.Prepared p = backend.prepare(t);
+                        MatmulBackend.Prepared p = backend.prepareBf16(t);
                         assertEquals(k, p.in());
                         assertEquals(n, p.out());
                         float[] x = random(rnd, m * k);
@@ -125,6 +125,32 @@ class OneDnnMatmulTest {
                         p.multiply(x, 0, k, m, bias, y, n, 0, false);
                         compareBf16(x, 0, k, wq, k, m, n, bias, null, y, n, 0, "m=" + m + " k=" + k + " n=" + n + " " + type);
                     }
+        }
+    }
+
+    @Test
+    void f32WeightsKeepFloat32Arithmetic() {
+        assumeTrue(backend != null, "backend unavailable");
+        SplittableRandom rnd = new SplittableRandom(9);
+        try (Arena arena = Arena.ofShared()) {
+            for (int[] s : new int[][] {{1, 7, 33}, {33, 300, 129}, {300, 64, 1}}) {
+                int m = s[0], k = s[1], n = s[2];
+                float[] w = random(rnd, n * k);
+                MatmulBackend.Prepared p = backend.prepare(weight(w, n, k, DType.F32, arena));
+                float[] x = random(rnd, m * k), bias = random(rnd, n), y = new float[m * n];
+                p.multiply(x, 0, k, m, bias, y, n, 0, false);
+                // float32 products and sums: at most (K + 2)·2^-24 relative to Σ|x w| + |b|; far below bf16's 2^-7.
+                for (int r = 0; r < m; r++)
+                    for (int j = 0; j < n; j++) {
+                        double e = bias[j], abs = Math.abs(bias[j]);
+                        for (int kk = 0; kk < k; kk++) {
+                            e += (double) x[r * k + kk] * w[j * k + kk];
+                            abs += Math.abs((double) x[r * k + kk] * w[j * k + kk]);
+                        }
+                        double tol = (k + 2) * 0x1p-24 * abs + 1e-7;
+                        assertTrue(Math.abs(y[r * n + j] - e) <= tol, "f32 y[" + r + "," + j + "] = " + y[r * n + j] + " vs " + e + " ± " + tol);
+                    }
+            }
         }
     }
 
