@@ -314,6 +314,13 @@ public final class OneDnnMatmul implements MatmulBackend {
         }
     }
 
+    /** Thread counts of the cached primitives for M×K×N (for tests). */
+    java.util.Set<Integer> cachedThreads(int m, int k, int n) {
+        java.util.Set<Integer> t = new java.util.TreeSet<>();
+        for (Key key : cache.keySet()) if (key.m() == m && key.k() == k && key.n() == n) t.add(key.threads());
+        return t;
+    }
+
     private Prim primitive(Key key, MemorySegment wmd) {
         Prim p = cache.get(key);
         if (p != null) return p;

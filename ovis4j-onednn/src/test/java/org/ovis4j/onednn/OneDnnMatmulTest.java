@@ -193,6 +193,10 @@ class OneDnnMatmulTest {
             float[] y = new float[parts * m * n];
             Parallel.forEach(parts, i -> p.multiply(x, i * m * k, k, m, null, y, n, i * m * n, false));
             compareBf16(x, 0, k, wq, k, parts * m, n, null, null, y, n, 0, "concurrent");
+            // inside forEach tasks oneDNN gets one thread; from this (outer) thread all of them
+            assertEquals(java.util.Set.of(1), backend.cachedThreads(m, k, n));
+            p.multiply(x, 0, k, m, null, y, n, 0, false);
+            assertTrue(backend.cachedThreads(m, k, n).contains(Parallel.threads()));
         }
     }
 
