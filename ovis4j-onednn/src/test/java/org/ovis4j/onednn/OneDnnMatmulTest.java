@@ -78,6 +78,25 @@ class OneDnnMatmulTest {
         }
     }
 
+    /** A CPU without AVX512-BF16, as oneDNN sees it when capped by ONEDNN_MAX_CPU_ISA: create() refuses in one line. */
+    @Test
+    void createRefusesWhenOneDnnIsCappedBelowBf16() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-Xlog:disable", "-cp", System.getProperty("java.class.path"), CreateProbe.class.getName());
+        pb.environment().put("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_VNNI");
+        pb.redirectErrorStream(true);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes()).lines()
+                .filter(l -> l.startsWith("created") || l.startsWith("refused")).findFirst().orElse("(no answer)");
+        assertEquals(0, p.waitFor());
+        if (backend != null)
+            assertEquals("refused: oneDNN 3.11.0 (OpenMP) found the CPU without AVX512-BF16 or AMX (ISA avx512_core_vnni);"
+                    + " bf16 matmul would not beat the Java kernels", out);
+        else
+            assertTrue(out.startsWith("refused: "), out);
+    }
+
     @Test
     void selectedByNameThroughMatmulBackends() {
         if (backend == null) {
