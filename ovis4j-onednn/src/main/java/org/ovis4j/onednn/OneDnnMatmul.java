@@ -205,7 +205,7 @@ public final class OneDnnMatmul implements MatmulBackend {
             }
             d.setThreads(threads);
             Prim p = primitive(new Key(bf16 ? Dnnl.BF16 : Dnnl.F32, Dnnl.F32, rows, k, n, withBias, threads), wmd);
-            run(p, c, src, packed, b, dst);
+            run(p, c, src, wmd, packed, b, dst);
             copyOut(dst, rows, n, y, ldy, yOff, accumulate);
             // packed must stay reachable until the native call above has returned.
             java.lang.ref.Reference.reachabilityFence(this);
@@ -271,7 +271,7 @@ public final class OneDnnMatmul implements MatmulBackend {
             MemorySegment dst = c.dst((long) rows * n * 4);
             d.setThreads(threads);
             Prim p = primitive(new Key(Dnnl.S8, Dnnl.S32, rows, k, n, false, threads), wmd);
-            run(p, c, src, packed, MemorySegment.NULL, dst);
+            run(p, c, src, wmd, packed, MemorySegment.NULL, dst);
             float[] base = accumulate ? null : bias;
             Parallel.forEach(chunks(rows), ch -> {
                 for (int r = chunkStart(rows, ch); r < chunkStart(rows, ch + 1); r++)
@@ -287,14 +287,31 @@ public final class OneDnnMatmul implements MatmulBackend {
     private record Key(int srcType, int dstType, int m, int k, int n, boolean bias, int threads) {}
 
     /** A cached matmul primitive and the descriptors its memory objects are made from. */
-    private record Prim(MemorySegment primitive, MemorySegment srcMd, MemorySegment weiMd, MemorySegment biasMd,
+    private record Prim(MemorySegment primitive, MemorySegment srcMd, MemorySegment biasMd,
                         MemorySegment dstMd, boolean cached) {}
 
+    private record LayoutKey(int srcType, int weiType, int dstType, int k, int n) {}
+
+    private final ConcurrentHashMap<LayoutKey, MemorySegment> layouts = new ConcurrentHashMap<>();
+
     /**
-     * The weight layout oneDNN's matmul picks for (K, N) at M = {@value #M_LAYOUT}; every primitive
-     * of this layer is then created for exactly that layout, so the weights are reordered once.
+     * The weight layout oneDNN's matmul picks for (K, N) at M = {@value #M_LAYOUT} with all of
+     * ovis4j's threads; every primitive of a layer is then created for exactly that layout, so the
+     * weights are reordered once. One descriptor per (types, K, N), kept for the process, so that
+     * a cached primitive always matches the layout of every layer of its shape.
      */
     private MemorySegment weightsLayout(int srcType, int weiType, int dstType, int k, int n) {
+        return layouts.computeIfAbsent(new LayoutKey(srcType, weiType, dstType, k, n), key -> {
+            d.setThreads(Parallel.threads());
+            try {
+                return chooseLayout(srcType, weiType, dstType, k, n);
+            } finally {
+                d.setThreads(threadsHere());
+            }
+        });
+    }
+
+    private MemorySegment chooseLayout(int srcType, int weiType, int dstType, int k, int n) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment src = d.mdTag(a, new long[] {M_LAYOUT, k}, srcType, Dnnl.TAG_AB);
             MemorySegment wei = d.mdTag(a, new long[] {k, n}, weiType, Dnnl.TAG_ANY);
@@ -348,7 +365,7 @@ public final class OneDnnMatmul implements MatmulBackend {
                 System.err.println("ovis4j-onednn: " + key + " -> " + d.implInfo(pd));
             MemorySegment prim = d.primitive(a, pd);
             d.pdDestroy(pd);
-            return new Prim(prim, src, wmd, bias, dst, cached);
+            return new Prim(prim, src, bias, dst, cached);
         }
     }
 
@@ -359,10 +376,10 @@ public final class OneDnnMatmul implements MatmulBackend {
         if (!p.biasMd().equals(MemorySegment.NULL)) d.mdDestroy(p.biasMd());
     }
 
-    private void run(Prim p, Ctx c, MemorySegment src, MemorySegment wei, MemorySegment bias, MemorySegment dst) {
+    private void run(Prim p, Ctx c, MemorySegment src, MemorySegment wmd, MemorySegment wei, MemorySegment bias, MemorySegment dst) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment ms = d.memory(a, p.srcMd(), src);
-            MemorySegment mw = d.memory(a, p.weiMd(), wei);
+            MemorySegment mw = d.memory(a, wmd, wei);
             MemorySegment md = d.memory(a, p.dstMd(), dst);
             MemorySegment mb = bias.equals(MemorySegment.NULL) ? MemorySegment.NULL : d.memory(a, p.biasMd(), bias);
             MemorySegment args = c.args;
