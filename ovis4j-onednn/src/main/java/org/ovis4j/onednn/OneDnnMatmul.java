@@ -41,8 +41,11 @@ import org.ovis4j.core.tensor.Tensor;
  *
  * <p><b>Threads</b>: oneDNN runs its own OpenMP team. A call made from the main thread (or any thread
  * not inside {@link Parallel#forEach}) uses {@link Parallel#threads()} OpenMP threads; a call made
- * from inside a forEach task uses one, so the two pools never run at once. Primitives are cached per
- * (M, K, N, bias, threads).
+ * from inside a forEach task uses one, so the two pools never run at once. Before the library loads,
+ * OMP_NUM_THREADS defaults to that count and GOMP_SPINCOUNT to 10000 (unless already set), so idle
+ * OpenMP workers stop spinning soon after a matmul instead of taking a core from the Java kernels
+ * for ~10 ms. Primitives are cached per (M, K, N, bias, threads); the weight layout (the same for
+ * every M here, e.g. BA16a32b2a for bf16 on AMX) is chosen once per (types, K, N).
  *
  * <p><b>Memory</b>: each prepared layer owns its reordered weights in native memory from an automatic
  * arena: freed by the garbage collector once the prepared object is unreachable, or at process
