@@ -7,7 +7,7 @@ import java.nio.file.Path;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import org.ovis4j.core.OvisException;
-import org.ovis4j.core.kernel.Linear;
+import org.ovis4j.core.kernel.MatmulBackend;
 import org.ovis4j.core.kernel.MatmulBackends;
 import org.ovis4j.core.parallel.Parallel;
 import org.ovis4j.core.random.GaussianNoise;
@@ -36,7 +36,7 @@ final class BenchCommand implements Callable<Integer> {
         Path model;
     }
 
-    @Option(names = "--dtype", defaultValue = "bf16", description = "Weight dtype for --gemm: f32 or bf16 (default ${DEFAULT-VALUE}).")
+    @Option(names = "--dtype", defaultValue = "bf16", description = "Weight dtype for --gemm: f32, bf16, or int8 (W8A8, --backend onednn only) (default ${DEFAULT-VALUE}).")
     String dtype;
 
     @Option(names = "--backend", defaultValue = "auto", description = "Matmul backend: auto, java or onednn (default ${DEFAULT-VALUE}).")
@@ -69,11 +69,15 @@ final class BenchCommand implements Callable<Integer> {
             throw new OvisException("--gemm wants three positive integers MxKxN, got \"" + target.gemm + "\"");
         }
         if (m <= 0 || k <= 0 || n <= 0) throw new OvisException("--gemm sizes must be positive");
+        boolean int8 = dtype.equalsIgnoreCase("int8");
         DType type = switch (dtype.toLowerCase()) {
             case "f32", "fp32" -> DType.F32;
-            case "bf16" -> DType.BF16;
-            default -> throw new OvisException("unknown dtype \"" + dtype + "\" for --gemm (expected f32 or bf16)");
+            case "bf16", "int8" -> DType.BF16;
+            default -> throw new OvisException("unknown dtype \"" + dtype + "\" for --gemm (expected f32, bf16 or int8)");
         };
+        MatmulBackend backendNow = MatmulBackends.current();
+        if (int8 && !backendNow.name().equals("onednn"))
+            throw new OvisException("--dtype int8 needs --backend onednn (the " + backendNow.name() + " backend has no int8 path)");
         SplittableRandom rnd = new SplittableRandom(1);
         float[] w = new float[Math.multiplyExact(k, n)];
         for (int i = 0; i < w.length; i++) w[i] = (float) (rnd.nextDouble() - 0.5);
@@ -82,22 +86,37 @@ final class BenchCommand implements Callable<Integer> {
         Arena arena = Arena.ofShared();
         Tensor weight = Tensor.ofFloats("w", new long[] {n, k}, w, arena);
         if (type != DType.F32) weight = weight.convert(type, arena);
-        Linear layer = new Linear(weight, null);
+        long tp = System.nanoTime();
+        MatmulBackend.Prepared layer = int8 ? prepareInt8(backendNow, weight) : backendNow.prepare(weight);
+        double prepareSeconds = (System.nanoTime() - tp) / 1e9;
         float[] y = new float[Math.multiplyExact(m, n)];
-        layer.forward(x, m, y);
+        layer.multiply(x, 0, k, m, null, y, n, 0, false);
         double flops = 2.0 * m * k * n, best = Double.MAX_VALUE, total = 0;
         for (int r = 0; r < repeat; r++) {
             long t0 = System.nanoTime();
-            layer.forward(x, m, y);
+            layer.multiply(x, 0, k, m, null, y, n, 0, false);
             double s = (System.nanoTime() - t0) / 1e9;
             best = Math.min(best, s);
             total += s;
         }
-        System.out.printf("threads %d, %d runs: best %.4f s, mean %.4f s%n", Parallel.threads(), repeat, best, total / repeat);
-        System.out.printf("gemm %d %d %d %s %s GFLOP/s=%.1f%n", m, k, n, type.name().toLowerCase(),
+        System.out.printf("threads %d, prepare %.3f s, %d runs: best %.4f s, mean %.4f s%n", Parallel.threads(), prepareSeconds,
+                repeat, best, total / repeat);
+        System.out.printf("gemm %d %d %d %s %s GFLOP/s=%.1f%n", m, k, n, int8 ? "int8" : type.name().toLowerCase(),
                 MatmulBackends.current().name(), flops / best / 1e9);
         arena.close();
         return 0;
+    }
+
+    /** The onednn backend's W8A8 path ({@code OneDnnMatmul.prepareInt8}), found reflectively: the CLI only has it at run time. */
+    private static MatmulBackend.Prepared prepareInt8(MatmulBackend b, Tensor weight) {
+        try {
+            return (MatmulBackend.Prepared) b.getClass().getMethod("prepareInt8", Tensor.class).invoke(b, weight);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            if (e.getCause() instanceof RuntimeException re) throw re;
+            throw new OvisException("int8 prepare failed: " + e.getCause());
+        } catch (ReflectiveOperationException e) {
+            throw new OvisException("backend " + b.name() + " has no int8 path: " + e);
+        }
     }
 
     private int model() {

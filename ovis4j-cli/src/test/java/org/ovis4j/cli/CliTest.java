@@ -155,4 +155,17 @@ class CliTest {
         assertEquals(2, r.code);
         assertTrue(r.err.startsWith("ovis4j: "), r.err);
     }
+
+    @Test
+    void benchInt8RunsOnOnednnAndRefusesJava() {
+        try {
+            assertOneLineError(run("bench", "--gemm", "8x16x8", "--dtype", "int8", "--backend", "java", "--repeat", "1"),
+                    "--dtype int8 needs --backend onednn");
+            Result r = run("bench", "--gemm", "8x16x8", "--dtype", "int8", "--backend", "onednn", "--repeat", "1");
+            if (r.code == 0) assertTrue(r.out.contains("gemm 8 16 8 int8 onednn GFLOP/s="), r.out);
+            else assertOneLineError(r, "backend onednn is not available: ");
+        } finally {
+            org.ovis4j.core.kernel.MatmulBackends.select("auto");
+        }
+    }
 }

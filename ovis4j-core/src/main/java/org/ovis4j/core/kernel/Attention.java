@@ -163,7 +163,7 @@ public final class Attention {
             FloatVector acc = FloatVector.zero(S);
             int j = 0;
             for (; j + L <= visible; j += L) {
-                FloatVector p = FloatVector.fromArray(S, s, base + j).sub(m).lanewise(VectorOperators.EXP);
+                FloatVector p = VectorMath.expNonPositive(FloatVector.fromArray(S, s, base + j).sub(m));
                 p.intoArray(s, base + j);
                 acc = acc.add(p);
             }

@@ -42,6 +42,11 @@ public final class Parallel {
         return THREADS;
     }
 
+    /** True on a thread running a task of {@link #forEach}, where nested work runs serially (native backends use one thread there). */
+    public static boolean inside() {
+        return INSIDE.get();
+    }
+
     /** Runs {@code body.accept(i)} for every i in [0, count), spread over the pool. */
     public static void forEach(int count, IntConsumer body) {
         if (count <= 0) return;
