@@ -53,7 +53,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        MatmulBackends.select(backend.toLowerCase());
+        if (target.model != null && Precision.parse(precision) == Precision.FP32)
+            MatmulBackends.selectExactFloat32(backend.toLowerCase());
+        else MatmulBackends.select(backend.toLowerCase());
         return target.gemm != null ? gemm() : model();
     }
 

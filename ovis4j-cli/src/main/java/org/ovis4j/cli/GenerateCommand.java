@@ -59,7 +59,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Precision p = Precision.parse(precision);
-        MatmulBackends.select(backend.toLowerCase());
+        if (p == Precision.FP32) MatmulBackends.selectExactFloat32(backend.toLowerCase());
+        else MatmulBackends.select(backend.toLowerCase());
         if (!output.getFileName().toString().toLowerCase().endsWith(".png"))
             throw new OvisException(output + ": output must be a .png file");
         Path outDir = output.toAbsolutePath().getParent();

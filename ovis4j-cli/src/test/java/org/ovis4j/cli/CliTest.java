@@ -150,6 +150,12 @@ class CliTest {
     }
 
     @Test
+    void float32PrecisionRefusesABf16Backend(@TempDir Path tmp) {
+        assertOneLineError(run("generate", "--model", TINY.toString(), "--prompt", "x", "--width", "32", "--height", "32",
+                "--precision", "fp32", "--backend", "onednn", "--output", tmp.resolve("o.png").toString()), "needs the java backend");
+    }
+
+    @Test
     void noCommandIsAUsageError() {
         Result r = run();
         assertEquals(2, r.code);

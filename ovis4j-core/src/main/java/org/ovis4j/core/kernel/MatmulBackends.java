@@ -38,6 +38,17 @@ public final class MatmulBackends {
         return b.supports(weight) ? b : JavaMatmul.INSTANCE;
     }
 
+    /**
+     * The backend for a run that must compute in float32 throughout (the parity mode): "auto" means
+     * java there, since native backends round activations to bf16 for bf16 weights.
+     */
+    public static synchronized void selectExactFloat32(String name) {
+        if (name.equals("auto")) name = "java";
+        else if (!name.equals("java"))
+            throw new OvisException("backend " + name + " rounds activations to bf16; float32 precision needs the java backend");
+        current = choose(name);
+    }
+
     /** Forces a backend by name before any layer is prepared (e.g. from {@code --backend}). */
     public static synchronized void select(String name) {
         current = choose(name);
