@@ -133,6 +133,7 @@ final class BenchCommand implements Callable<Integer> {
             float[] text = pipe.textEncoder().encode(enc.ids(), enc.validTokens());
             double textSeconds = (System.nanoTime() - t1) / 1e9;
             System.out.printf("text encoder         %8.2f s  (%d tokens)%n", textSeconds, enc.validTokens());
+            pipe.releaseTextEncoderPages(); // as generate does
 
             TransformerConfig cfg = pipe.transformer().config();
             int h = height / 8, w = width / 8, gh = h / 2, gw = w / 2, img = gh * gw;

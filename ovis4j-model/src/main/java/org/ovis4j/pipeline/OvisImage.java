@@ -127,6 +127,14 @@ public final class OvisImage implements AutoCloseable {
     public AutoencoderKL vae() { return vae; }
     public FlowMatchEulerScheduler scheduler() { return scheduler; }
 
+    /**
+     * The text encoder reads its weights in place from the mapped files; between prompts they need
+     * not be resident (they stay in the page cache and fault back in on the next prompt).
+     */
+    public void releaseTextEncoderPages() {
+        textStore.unload();
+    }
+
     void trace(Trace t) {
         trace = t == null ? Trace.NONE : t;
     }
@@ -149,8 +157,7 @@ public final class OvisImage implements AutoCloseable {
         listener.onStage("encode prompt");
         float[] cond = encodePrompt("prompt", g.prompt(), msl, listener);
         float[] uncond = g.guidance() > 1f ? encodePrompt("negative_prompt", g.negativePrompt(), msl, listener) : null;
-        // The text encoder reads its weights in place; while the transformer runs they need not be resident.
-        textStore.unload();
+        releaseTextEncoderPages();
         checkCancelled(g);
         return generate(g, cond, uncond);
     }
