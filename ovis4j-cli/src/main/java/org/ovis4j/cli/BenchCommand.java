@@ -45,7 +45,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--width", defaultValue = "512") int width;
     @Option(names = "--height", defaultValue = "512") int height;
     @Option(names = "--max-sequence-length", defaultValue = "256") int maxSequenceLength;
-    @Option(names = "--precision", defaultValue = "bf16", description = "For --model: fp32 or bf16 (default ${DEFAULT-VALUE}).")
+    @Option(names = "--precision", defaultValue = "bf16", description = "For --model: fp32, bf16 or int8 (default ${DEFAULT-VALUE}).")
     String precision;
 
     @Option(names = "--repeat", defaultValue = "5", description = "Timed runs for --gemm after one warm-up (default ${DEFAULT-VALUE}).")

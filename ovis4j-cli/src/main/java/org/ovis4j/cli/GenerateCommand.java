@@ -47,7 +47,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--max-sequence-length", defaultValue = "256", description = "Prompt tokens kept after the template prefix (default ${DEFAULT-VALUE}).")
     int maxSequenceLength;
 
-    @Option(names = "--precision", defaultValue = "bf16", description = "fp32 (parity with the reference) or bf16 (default ${DEFAULT-VALUE}).")
+    @Option(names = "--precision", defaultValue = "bf16", description = "fp32 (parity with the reference), bf16, or int8 (W8A8 transformer blocks; needs the onednn backend) (default ${DEFAULT-VALUE}).")
     String precision;
 
     @Option(names = "--backend", defaultValue = "auto", description = "Matmul backend: auto, java or onednn (default ${DEFAULT-VALUE}).")

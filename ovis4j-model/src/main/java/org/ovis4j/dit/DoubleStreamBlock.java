@@ -28,6 +28,16 @@ final class DoubleStreamBlock {
         txtFf = new FeedForward(w, p + "ff_context.net.0.proj", cfg.mlpHidden(), p + "ff_context.net.2");
     }
 
+    /** The token-wise matrices (the AdaLN modulations, one row each, are not among them). */
+    java.util.List<Linear> tokenLayers() {
+        var all = new java.util.ArrayList<Linear>(imgAttn.projections());
+        all.addAll(txtAttn.projections());
+        all.addAll(java.util.List.of(imgOut, txtOut));
+        all.addAll(imgFf.layers());
+        all.addAll(txtFf.layers());
+        return all;
+    }
+
     /**
      * Updates the residual stream h in place: {@code samples} blocks of L = txt + img rows, each
      * [text; image]. Both streams of all samples go through their matrices together (one multiply

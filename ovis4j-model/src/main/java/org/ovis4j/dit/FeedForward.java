@@ -17,6 +17,10 @@ final class FeedForward {
         down = downName == null ? null : new Linear(w.get(downName + ".weight"), w.get(downName + ".bias"));
     }
 
+    java.util.List<Linear> layers() {
+        return down == null ? java.util.List.of(up, gate) : java.util.List.of(up, gate, down);
+    }
+
     /** The gated hidden activations [rows, hidden] written at row stride ldo, column offset off. */
     void hidden(float[] x, int rows, float[] out, int ldo, int off) {
         float[] u = up.apply(x, rows);

@@ -22,6 +22,10 @@ final class JointAttention {
         normK = w.get(prefix + nk + ".weight").toFloats();
     }
 
+    java.util.List<Linear> projections() {
+        return java.util.List.of(q, k, v);
+    }
+
     /** Projects rows [x, x + rows) of normed input into rows starting at {@code row} of the Q/K/V buffers. */
     void project(float[] in, int rows, Buffers b, int row, int headDim) {
         int d = b.dim;

@@ -35,6 +35,18 @@ public final class OvisImageTransformer {
         projOut = new Linear(w.get("proj_out.weight").expectShape(cfg.outChannels(), d), w.get("proj_out.bias"));
     }
 
+    /**
+     * The matrices that multiply every token inside the blocks (attention and MLP projections): the
+     * bulk of the work, and what a reduced-precision mode such as int8 applies to. Embedders, AdaLN
+     * modulations and the output layer stay as they are.
+     */
+    public java.util.List<Linear> blockLayers() {
+        var all = new java.util.ArrayList<Linear>();
+        for (DoubleStreamBlock b : doubles) all.addAll(b.tokenLayers());
+        for (SingleStreamBlock b : singles) all.addAll(b.tokenLayers());
+        return all;
+    }
+
     public TransformerConfig config() {
         return cfg;
     }

@@ -24,6 +24,14 @@ final class SingleStreamBlock {
         projOut = new Linear(w.get(p + "proj_out.weight"), w.get(p + "proj_out.bias"));
     }
 
+    /** The token-wise matrices (the AdaLN modulation, one row, is not among them). */
+    java.util.List<Linear> tokenLayers() {
+        var all = new java.util.ArrayList<Linear>(attn.projections());
+        all.addAll(mlp.layers());
+        all.add(projOut);
+        return all;
+    }
+
     /** Updates h [rows, D] in place (all samples of a batch: the weights are the same for every row); siluVec = SiLU(conditioning vector). */
     void forward(float[] h, int rows, float[] siluVec, PositionEmbedding pe, JointAttention.Buffers b) {
         int d = cfg.innerDim(), f = cfg.mlpHidden();

@@ -84,6 +84,7 @@ public final class OvisImage implements AutoCloseable {
             TensorStore ditStore = open(stores, "transformer", folder.transformerFiles());
             var names = OriginalTransformerNames.matches(ditStore) ? OriginalTransformerNames.map(ditConfig) : null;
             var transformer = new OvisImageTransformer(ditConfig, new StoreWeights(ditStore, "", names, precision.matrixType));
+            if (precision == Precision.INT8) for (var layer : transformer.blockLayers()) layer.useInt8();
             if (ditConfig.jointAttentionDim() != textConfig.hiddenSize())
                 throw new OvisException(dir + ": transformer expects text states of width " + ditConfig.jointAttentionDim()
                         + " but the text encoder's hidden size is " + textConfig.hiddenSize());

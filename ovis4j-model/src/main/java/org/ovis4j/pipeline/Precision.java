@@ -11,7 +11,12 @@ import org.ovis4j.core.tensor.DType;
  */
 public enum Precision {
     FP32(null),
-    BF16(DType.BF16);
+    BF16(DType.BF16),
+    /**
+     * The transformer's block matrices as int8 W8A8 (weights per output channel, activations per
+     * token at run time) on a backend with an int8 matmul; everything else as BF16.
+     */
+    INT8(DType.BF16);
 
     /** The dtype matrices are converted to at load, or null to use them as stored. */
     public final DType matrixType;
@@ -24,7 +29,8 @@ public enum Precision {
         return switch (s.toLowerCase()) {
             case "fp32", "f32", "float32" -> FP32;
             case "bf16", "bfloat16" -> BF16;
-            default -> throw new OvisException("unknown precision \"" + s + "\" (expected fp32 or bf16)");
+            case "int8", "w8a8" -> INT8;
+            default -> throw new OvisException("unknown precision \"" + s + "\" (expected fp32, bf16 or int8)");
         };
     }
 }

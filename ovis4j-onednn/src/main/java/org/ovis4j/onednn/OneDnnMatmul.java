@@ -222,6 +222,12 @@ public final class OneDnnMatmul implements MatmulBackend {
      * Weights quantized to s8 per output channel; activations quantized per row at run time. The
      * result equals Σ_k (sx_r·qx_rk)(sw_n·qw_nk): each operand off by at most half its step.
      */
+    @Override
+    public boolean hasInt8() {
+        return true;
+    }
+
+    @Override
     public Prepared prepareInt8(Tensor weight) {
         int n = Math.toIntExact(weight.dim(0)), k = Math.toIntExact(weight.dim(1));
         int threads = threadsHere();

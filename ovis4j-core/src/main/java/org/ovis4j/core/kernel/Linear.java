@@ -13,6 +13,7 @@ public final class Linear {
     private final float[] bias;
     private final int in, out;
     private final boolean inPlace;
+    private volatile boolean int8;
     private volatile MatmulBackend.Prepared prepared;
 
     public Linear(Tensor weight, Tensor bias) {
@@ -75,6 +76,18 @@ public final class Linear {
         return y;
     }
 
+    /**
+     * Asks for int8 W8A8 multiplication (weights per output channel, activations per row) from the
+     * process's backend; must be called before the layer is first used.
+     */
+    public void useInt8() {
+        if (prepared != null) throw new IllegalStateException(weight.name() + ": already prepared");
+        if (!MatmulBackends.current().hasInt8())
+            throw new OvisException("int8 needs a backend with an int8 matmul (onednn on a CPU with AMX or VNNI); "
+                    + MatmulBackends.current().name() + " has none");
+        int8 = true;
+    }
+
     private MatmulBackend.Prepared prepared() {
         MatmulBackend.Prepared p = prepared;
         if (p == null) {
@@ -84,7 +97,7 @@ public final class Linear {
                     p = JavaMatmul.INSTANCE.inPlace(weight);
                     prepared = p;
                 } else if (p == null) {
-                    p = MatmulBackends.forWeight(weight).prepare(weight);
+                    p = int8 ? MatmulBackends.current().prepareInt8(weight) : MatmulBackends.forWeight(weight).prepare(weight);
                     // The prepared copy replaces the mapped pages; they stay in the page cache, not in our RSS.
                     if (weight.data().isMapped()) weight.data().unload();
                     prepared = p;

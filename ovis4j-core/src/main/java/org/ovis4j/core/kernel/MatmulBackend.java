@@ -19,6 +19,19 @@ public interface MatmulBackend {
     /** The weights of one layer, prepared for this backend; called once per layer. */
     Prepared prepare(Tensor weight);
 
+    /** Whether {@link #prepareInt8} is available (int8 W8A8 matmul on this CPU). */
+    default boolean hasInt8() {
+        return false;
+    }
+
+    /**
+     * The weights quantized to int8 per output channel, multiplied with activations quantized per
+     * row at run time (W8A8).
+     */
+    default Prepared prepareInt8(Tensor weight) {
+        throw new org.ovis4j.core.OvisException("the " + name() + " backend has no int8 path");
+    }
+
     /** One layer's weights in the backend's own layout. Implementations must be thread-safe. */
     interface Prepared {
         int in();
