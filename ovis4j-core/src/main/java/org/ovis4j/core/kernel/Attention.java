@@ -183,6 +183,30 @@ public final class Attention {
         int r = 0;
         for (; r + 4 <= rows; r += 4) {
             int c = 0;
+            // Two vectors of v per step: 8 FMAs for 2 loads and 4 broadcasts.
+            for (; c + 2 * L <= d; c += 2 * L) {
+                int o0 = r * d + c;
+                FloatVector x0 = FloatVector.fromArray(S, o, o0), y0 = FloatVector.fromArray(S, o, o0 + L);
+                FloatVector x1 = FloatVector.fromArray(S, o, o0 + d), y1 = FloatVector.fromArray(S, o, o0 + d + L);
+                FloatVector x2 = FloatVector.fromArray(S, o, o0 + 2 * d), y2 = FloatVector.fromArray(S, o, o0 + 2 * d + L);
+                FloatVector x3 = FloatVector.fromArray(S, o, o0 + 3 * d), y3 = FloatVector.fromArray(S, o, o0 + 3 * d + L);
+                int p = r * KB;
+                for (int j = 0, vb = j0 * ldv + vCol + c; j < jn; j++, vb += ldv) {
+                    FloatVector va = FloatVector.fromArray(S, v, vb), vc = FloatVector.fromArray(S, v, vb + L);
+                    FloatVector w = FloatVector.broadcast(S, s[p + j]);
+                    x0 = w.fma(va, x0); y0 = w.fma(vc, y0);
+                    w = FloatVector.broadcast(S, s[p + KB + j]);
+                    x1 = w.fma(va, x1); y1 = w.fma(vc, y1);
+                    w = FloatVector.broadcast(S, s[p + 2 * KB + j]);
+                    x2 = w.fma(va, x2); y2 = w.fma(vc, y2);
+                    w = FloatVector.broadcast(S, s[p + 3 * KB + j]);
+                    x3 = w.fma(va, x3); y3 = w.fma(vc, y3);
+                }
+                x0.intoArray(o, o0); y0.intoArray(o, o0 + L);
+                x1.intoArray(o, o0 + d); y1.intoArray(o, o0 + d + L);
+                x2.intoArray(o, o0 + 2 * d); y2.intoArray(o, o0 + 2 * d + L);
+                x3.intoArray(o, o0 + 3 * d); y3.intoArray(o, o0 + 3 * d + L);
+            }
             for (; c + L <= d; c += L) {
                 int o0 = r * d + c;
                 FloatVector x0 = FloatVector.fromArray(S, o, o0), x1 = FloatVector.fromArray(S, o, o0 + d);
