@@ -39,7 +39,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "bf16", description = "Weight dtype for --gemm: f32, bf16, or int8 (W8A8, --backend onednn only) (default ${DEFAULT-VALUE}).")
     String dtype;
 
-    @Option(names = "--backend", defaultValue = "auto", description = "Matmul backend: auto, java or onednn (default ${DEFAULT-VALUE}).")
+    @Option(names = "--backend", description = "Matmul backend: auto, java or onednn (default: $OVIS4J_BACKEND, else auto).")
     String backend;
 
     @Option(names = "--width", defaultValue = "512") int width;
@@ -54,8 +54,8 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (target.model != null && Precision.parse(precision) == Precision.FP32)
-            MatmulBackends.selectExactFloat32(backend.toLowerCase());
-        else MatmulBackends.select(backend.toLowerCase());
+            MatmulBackends.selectExactFloat32(backendName());
+        else MatmulBackends.select(backendName());
         return target.gemm != null ? gemm() : model();
     }
 
@@ -175,5 +175,9 @@ final class BenchCommand implements Callable<Integer> {
             return -1;
         }
         return -1;
+    }
+
+    private String backendName() {
+        return backend != null ? backend.toLowerCase() : MatmulBackends.requested();
     }
 }

@@ -50,7 +50,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--precision", defaultValue = "bf16", description = "fp32 (parity with the reference), bf16, or int8 (W8A8 transformer blocks; needs the onednn backend) (default ${DEFAULT-VALUE}).")
     String precision;
 
-    @Option(names = "--backend", defaultValue = "auto", description = "Matmul backend: auto, java or onednn (default ${DEFAULT-VALUE}).")
+    @Option(names = "--backend", description = "Matmul backend: auto, java or onednn (default: $OVIS4J_BACKEND, else auto).")
     String backend;
 
     @Option(names = "--output", defaultValue = "output.png", description = "PNG file to write (default ${DEFAULT-VALUE}).")
@@ -59,8 +59,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Precision p = Precision.parse(precision);
-        if (p == Precision.FP32) MatmulBackends.selectExactFloat32(backend.toLowerCase());
-        else MatmulBackends.select(backend.toLowerCase());
+        if (p == Precision.FP32) MatmulBackends.selectExactFloat32(backendName());
+        else MatmulBackends.select(backendName());
         if (!output.getFileName().toString().toLowerCase().endsWith(".png"))
             throw new OvisException(output + ": output must be a .png file");
         Path outDir = output.toAbsolutePath().getParent();
@@ -108,5 +108,9 @@ final class GenerateCommand implements Callable<Integer> {
                     + (width != null ? width : w) + "x" + (height != null ? height : h));
         g.size(w, h);
         return t.toFloats();
+    }
+
+    private String backendName() {
+        return backend != null ? backend.toLowerCase() : MatmulBackends.requested();
     }
 }

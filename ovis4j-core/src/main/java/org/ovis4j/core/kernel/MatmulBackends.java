@@ -54,7 +54,8 @@ public final class MatmulBackends {
         current = choose(name);
     }
 
-    private static String requested() {
+    /** The name asked for by the system property or environment, "auto" when neither is set. */
+    public static String requested() {
         String p = System.getProperty("ovis4j.backend");
         if (p == null) p = System.getenv("OVIS4J_BACKEND");
         return p == null || p.isBlank() ? "auto" : p.trim().toLowerCase();
