@@ -25,10 +25,7 @@ final class FeedForward {
     void hidden(float[] x, int rows, float[] out, int ldo, int off) {
         float[] u = up.apply(x, rows);
         float[] g = gate.apply(x, rows);
-        for (int r = 0; r < rows; r++) {
-            int s = r * hidden, o = r * ldo + off;
-            for (int i = 0; i < hidden; i++) out[o + i] = u[s + i] * Activations.silu(g[s + i]);
-        }
+        Activations.siluTimesRows(g, u, rows, hidden, out, ldo, off);
     }
 
     /** The full MLP: [rows, D] → [rows, D]. */

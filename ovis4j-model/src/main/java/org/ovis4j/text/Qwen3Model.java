@@ -207,9 +207,7 @@ public final class Qwen3Model {
 
     /** gate[i] = SiLU(gate[i])·up[i]. */
     private static void siluMul(float[] gate, float[] up) {
-        int n = gate.length, chunk = 1 << 14;
-        Parallel.forEach((n + chunk - 1) / chunk, t -> {
-            for (int i = t * chunk, e = Math.min(n, i + chunk); i < e; i++) gate[i] = Activations.silu(gate[i]) * up[i];
-        });
+        Activations.siluMul(gate, up, gate.length, gate);
     }
+
 }

@@ -1,28 +1,50 @@
 package org.ovis4j.core.kernel;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
 import org.ovis4j.core.parallel.Parallel;
 
 /** Element-wise activations and gated residual updates. */
 public final class Activations {
     private Activations() {}
 
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int CHUNK = 1 << 14;
+
+    /** x·sigmoid(x), with the same sigmoid as the vector paths so that every element agrees. */
     public static float silu(float x) {
-        return (float) (x / (1.0 + Math.exp(-x)));
+        float e = (float) Math.exp(-Math.abs(x));
+        return x * (x >= 0 ? 1f / (1f + e) : e / (1f + e));
     }
 
     /** x[i] = silu(x[i]) for i < n. */
     public static void silu(float[] x, int n) {
-        int chunk = 1 << 14;
-        Parallel.forEach((n + chunk - 1) / chunk, t -> {
-            for (int i = t * chunk, e = Math.min(n, i + chunk); i < e; i++) x[i] = silu(x[i]);
+        Parallel.forEach((n + CHUNK - 1) / CHUNK, t -> {
+            int i = t * CHUNK, e = Math.min(n, i + CHUNK);
+            for (; i + S.length() <= e; i += S.length()) {
+                FloatVector v = FloatVector.fromArray(S, x, i);
+                v.mul(VectorMath.sigmoid(v)).intoArray(x, i);
+            }
+            for (; i < e; i++) x[i] = silu(x[i]);
         });
     }
 
     /** A fresh array silu(x[0..n)). */
     public static float[] siluCopy(float[] x) {
         float[] y = x.clone();
-        for (int i = 0; i < y.length; i++) y[i] = silu(y[i]);
+        silu(y, y.length);
         return y;
+    }
+
+    /** out[oOff + i] = up[uOff + i] · silu(gate[gOff + i]) for i < n: the gated half of SwiGLU. */
+    public static void siluTimes(float[] gate, int gOff, float[] up, int uOff, float[] out, int oOff, int n) {
+        int i = 0;
+        for (; i + S.length() <= n; i += S.length()) {
+            FloatVector g = FloatVector.fromArray(S, gate, gOff + i);
+            g.mul(VectorMath.sigmoid(g)).mul(FloatVector.fromArray(S, up, uOff + i)).intoArray(out, oOff + i);
+        }
+        for (; i < n; i++) out[oOff + i] = up[uOff + i] * silu(gate[gOff + i]);
     }
 
     /**
@@ -30,15 +52,20 @@ public final class Activations {
      * out at row stride ldo, column offset outOff.
      */
     public static void swiglu(float[] in, int rows, int hidden, float[] out, int ldo, int outOff) {
-        Parallel.forEach(rows, r -> {
-            int src = r * 2 * hidden, dst = r * ldo + outOff;
-            for (int i = 0; i < hidden; i++) out[dst + i] = in[src + i] * silu(in[src + hidden + i]);
-        });
+        Parallel.forEach(rows, r -> siluTimes(in, r * 2 * hidden + hidden, in, r * 2 * hidden, out, r * ldo + outOff, hidden));
+    }
+
+    /** Rows of separate up and gate matrices [rows, hidden]: out[r·ldo + off + i] = up·silu(gate). */
+    public static void siluTimesRows(float[] gate, float[] up, int rows, int hidden, float[] out, int ldo, int off) {
+        Parallel.forEach(rows, r -> siluTimes(gate, r * hidden, up, r * hidden, out, r * ldo + off, hidden));
     }
 
     /** SwiGLU with gate and up in separate arrays (Qwen3 MLP): out = silu(gate)·up. */
     public static void siluMul(float[] gate, float[] up, int n, float[] out) {
-        for (int i = 0; i < n; i++) out[i] = silu(gate[i]) * up[i];
+        Parallel.forEach((n + CHUNK - 1) / CHUNK, t -> {
+            int i = t * CHUNK;
+            siluTimes(gate, i, up, i, out, i, Math.min(CHUNK, n - i));
+        });
     }
 
     /** x[r, i] += gate[gOff + i] · y[r, i] over rows of width dim. */

@@ -42,4 +42,11 @@ public final class VectorMath {
         FloatVector scale = ni.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         return p.mul(scale).blend(0f, x.compare(VectorOperators.LT, -87f));
     }
+
+    /** 1 / (1 + e^−x), from e^−|x| so that the exponential never overflows. */
+    public static FloatVector sigmoid(FloatVector x) {
+        FloatVector e = expNonPositive(x.abs().neg());
+        FloatVector onePlus = e.add(1f);
+        return FloatVector.broadcast(S, 1f).div(onePlus).blend(e.div(onePlus), x.compare(VectorOperators.LT, 0f));
+    }
 }

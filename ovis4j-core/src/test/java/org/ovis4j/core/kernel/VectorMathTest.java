@@ -28,4 +28,23 @@ class VectorMathTest {
         assertEquals(0f, y[0]);
         assertEquals(1f, y[1]);
     }
+
+    @Test
+    void siluArraysMatchTheDoubleFormula() {
+        int n = 100_003; // not a multiple of any vector length: the scalar tail is covered too
+        float[] x = new float[n], y = new float[n], up = new float[n], out = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (i - n / 2) * 6e-4f;
+            up[i] = 1.5f - i % 7 * 0.5f;
+        }
+        System.arraycopy(x, 0, y, 0, n);
+        Activations.silu(y, n);
+        Activations.siluMul(x, up, n, out);
+        for (int i = 0; i < n; i++) {
+            double e = x[i] / (1 + Math.exp(-x[i]));
+            // a few float roundings of values of magnitude |x|: relative 5e-7 plus an absolute floor near 0
+            assertEquals(e, y[i], 5e-7 * Math.abs(e) + 1e-9, "silu at " + x[i]);
+            assertEquals(e * up[i], out[i], 5e-7 * Math.abs(e * up[i]) + 1e-9, "siluMul at " + x[i]);
+        }
+    }
 }
