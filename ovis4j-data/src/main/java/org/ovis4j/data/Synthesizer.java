@@ -1,5 +1,6 @@
 package org.ovis4j.data;
 
+import org.ovis4j.core.io.FileTrees;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -156,7 +156,7 @@ public final class Synthesizer {
         } finally {
             pool.shutdownNow();
             shards.abort();
-            deleteTree(tmp);
+            FileTrees.deleteQuietly(tmp);
         }
     }
 
@@ -269,12 +269,4 @@ public final class Synthesizer {
         Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
     }
 
-    static void deleteTree(Path p) {
-        if (!Files.exists(p)) return;
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);
-        } catch (IOException ignored) {
-            // best effort cleanup of a temporary folder
-        }
-    }
 }

@@ -1,5 +1,6 @@
 package org.ovis4j.eval;
 
+import org.ovis4j.core.io.FileTrees;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
@@ -157,12 +158,12 @@ public final class Report {
         } catch (IOException e) {
             throw new OvisException("cannot write the report in " + target + " (" + e.getMessage() + ")");
         } finally {
-            deleteTree(tmp);
+            FileTrees.deleteQuietly(tmp);
         }
     }
 
     private static void replace(Path from, Path to) throws IOException {
-        if (Files.isDirectory(to)) deleteTree(to);
+        if (Files.isDirectory(to)) FileTrees.deleteQuietly(to);
         Files.move(from, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
@@ -178,12 +179,4 @@ public final class Report {
         return out;
     }
 
-    private static void deleteTree(Path p) {
-        if (!Files.exists(p)) return;
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);
-        } catch (IOException ignored) {
-            // best effort cleanup
-        }
-    }
 }

@@ -1,11 +1,11 @@
 package org.ovis4j.checkpoint;
 
+import org.ovis4j.core.io.FileTrees;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,7 +46,7 @@ public final class Quantizer {
             if (Files.exists(out) && (!Files.isDirectory(out) || Files.list(out).findAny().isPresent()))
                 throw new OvisException(out + ": output folder is not empty");
             Path tmp = out.toAbsolutePath().resolveSibling(out.getFileName() + ".partial");
-            deleteTree(tmp);
+            FileTrees.delete(tmp);
             Path root = source.toAbsolutePath().normalize();
             List<Path> files;
             try (var walk = Files.walk(root)) {
@@ -151,10 +151,4 @@ public final class Quantizer {
         return ps.stream().map(p -> p.toAbsolutePath().normalize()).collect(Collectors.toList());
     }
 
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) return;
-        try (var s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(q);
-        }
-    }
 }

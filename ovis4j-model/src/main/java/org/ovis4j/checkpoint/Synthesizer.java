@@ -1,5 +1,6 @@
 package org.ovis4j.checkpoint;
 
+import org.ovis4j.core.io.FileTrees;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -120,7 +121,7 @@ public final class Synthesizer {
             if (Files.exists(out) && Files.list(out).findAny().isPresent())
                 throw new OvisException(out + ": output folder is not empty");
             Path tmp = out.toAbsolutePath().resolveSibling(out.getFileName() + ".partial");
-            deleteTree(tmp);
+            FileTrees.delete(tmp);
             Files.createDirectories(tmp);
             writeJson(tmp.resolve("model_index.json"), modelIndex());
             writeJson(tmp.resolve("scheduler/scheduler_config.json"), schedulerConfig());
@@ -142,12 +143,6 @@ public final class Synthesizer {
         }
     }
 
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) return;
-        try (var s = Files.walk(p)) {
-            for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(q);
-        }
-    }
 
     private static void writeJson(Path file, Object value) throws IOException {
         Files.createDirectories(file.getParent());

@@ -65,6 +65,9 @@ public final class Generation {
     public float[] initialNoise() { return initialNoise; }
     public ProgressListener listener() { return listener; }
 
+    /** Whether the unconditional branch runs: like the reference, only for guidance above 1. */
+    public boolean guided() { return guidance > 1f; }
+
     /** One-line errors for values the pipeline cannot run. */
     public void validate() {
         checkSide("width", width);

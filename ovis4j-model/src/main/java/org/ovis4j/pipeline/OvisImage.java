@@ -157,7 +157,7 @@ public final class OvisImage implements AutoCloseable {
         int msl = g.maxSequenceLength();
         listener.onStage("encode prompt");
         float[] cond = encodePrompt("prompt", g.prompt(), msl, listener);
-        float[] uncond = g.guidance() > 1f ? encodePrompt("negative_prompt", g.negativePrompt(), msl, listener) : null;
+        float[] uncond = g.guided() ? encodePrompt("negative_prompt", g.negativePrompt(), msl, listener) : null;
         releaseTextEncoderPages();
         checkCancelled(g);
         return generate(g, cond, uncond);
@@ -173,7 +173,7 @@ public final class OvisImage implements AutoCloseable {
         int latentChannels = vae.config().latentChannels(), scale = vae.config().downscale();
         int h = g.height() / scale, w = g.width() / scale;
         int gridH = h / 2, gridW = w / 2, tokens = gridH * gridW;
-        boolean guided = g.guidance() > 1f; // as the reference: no unconditional branch at guidance ≤ 1
+        boolean guided = g.guided();
 
         float[] noise = g.initialNoise() != null ? g.initialNoise().clone()
                 : GaussianNoise.sample(g.seed(), latentChannels * h * w);

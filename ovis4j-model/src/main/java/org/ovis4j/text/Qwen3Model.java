@@ -164,7 +164,7 @@ public final class Qwen3Model {
             Norms.rmsNorm(h, rows, hd, l.postNorm, eps, a);
             l.gate.forward(a, rows, gate);
             l.up.forward(a, rows, up);
-            siluMul(gate, up);
+            Activations.siluMul(gate, up, gate.length, gate);
             l.down.forward(gate, rows, delta);
             add(h, delta);
             if (tap != null) tap.accept("layers." + li, h, rows, hd);
@@ -204,10 +204,4 @@ public final class Qwen3Model {
             for (int i = t * chunk, e = Math.min(n, i + chunk); i < e; i++) h[i] += delta[i];
         });
     }
-
-    /** gate[i] = SiLU(gate[i])·up[i]. */
-    private static void siluMul(float[] gate, float[] up) {
-        Activations.siluMul(gate, up, gate.length, gate);
-    }
-
 }

@@ -47,14 +47,6 @@ public final class Activations {
         for (; i < n; i++) out[oOff + i] = up[uOff + i] * silu(gate[gOff + i]);
     }
 
-    /**
-     * SwiGLU over rows of width 2·hidden laid out [up | gate]: out[r, i] = up·silu(gate), written to
-     * out at row stride ldo, column offset outOff.
-     */
-    public static void swiglu(float[] in, int rows, int hidden, float[] out, int ldo, int outOff) {
-        Parallel.forEach(rows, r -> siluTimes(in, r * 2 * hidden + hidden, in, r * 2 * hidden, out, r * ldo + outOff, hidden));
-    }
-
     /** Rows of separate up and gate matrices [rows, hidden]: out[r·ldo + off + i] = up·silu(gate). */
     public static void siluTimesRows(float[] gate, float[] up, int rows, int hidden, float[] out, int ldo, int off) {
         Parallel.forEach(rows, r -> siluTimes(gate, r * hidden, up, r * hidden, out, r * ldo + off, hidden));

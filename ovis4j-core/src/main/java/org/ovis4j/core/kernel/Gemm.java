@@ -242,29 +242,4 @@ public final class Gemm {
         c0.intoArray(tile, tOff);
         c1.intoArray(tile, tOff + L);
     }
-
-    /** B given as a float matrix stored [K, N] row-major (e.g. attention values, im2col columns). */
-    public static PanelSource rowMajorKN(float[] b, int ldb) {
-        return (n0, nr, k0, kc, panel, off) -> {
-            for (int kk = 0; kk < kc; kk++) {
-                int src = (k0 + kk) * ldb + n0, dst = off + kk * NR;
-                System.arraycopy(b, src, panel, dst, nr);
-                if (nr < NR) java.util.Arrays.fill(panel, dst + nr, dst + NR, 0f);
-            }
-        };
-    }
-
-    /** B given as a float matrix stored [N, K] row-major, i.e. B(k, n) = b[n*ldb + k]. */
-    public static PanelSource rowMajorNK(float[] b, int ldb) {
-        return (n0, nr, k0, kc, panel, off) -> {
-            for (int j = 0; j < NR; j++) {
-                if (j < nr) {
-                    int src = (n0 + j) * ldb + k0;
-                    for (int kk = 0; kk < kc; kk++) panel[off + kk * NR + j] = b[src + kk];
-                } else {
-                    for (int kk = 0; kk < kc; kk++) panel[off + kk * NR + j] = 0f;
-                }
-            }
-        };
-    }
 }

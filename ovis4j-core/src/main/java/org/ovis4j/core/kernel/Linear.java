@@ -81,7 +81,7 @@ public final class Linear {
      * process's backend; must be called before the layer is first used.
      */
     public void useInt8() {
-        if (prepared != null) throw new IllegalStateException(weight.name() + ": already prepared");
+        if (prepared != null || inPlace) throw new IllegalStateException(weight.name() + ": already prepared, or used in place");
         if (!MatmulBackends.current().hasInt8())
             throw new OvisException("int8 needs a backend with an int8 matmul (onednn on a CPU with AMX or VNNI); "
                     + MatmulBackends.current().name() + " has none");

@@ -88,8 +88,8 @@ class GemmTest {
         int m = 9, k = 40, n = 35, ldc = 50, cOff = 7;
         float[] a = random(r, 3 + m * 45), b = random(r, k * n);
         float[] c = new float[m * ldc];
-        Gemm.gemm(a, 3, 45, m, k, Gemm.rowMajorKN(b, n), n, null, c, ldc, cOff, false);
-        Gemm.gemm(a, 3, 45, m, k, Gemm.rowMajorKN(b, n), n, null, c, ldc, cOff, true);
+        Gemm.gemm(a, 3, 45, m, k, rowMajorKN(b, n), n, null, c, ldc, cOff, false);
+        Gemm.gemm(a, 3, 45, m, k, rowMajorKN(b, n), n, null, c, ldc, cOff, true);
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++) {
                 double s = 0;
@@ -97,5 +97,16 @@ class GemmTest {
                 assertEquals(2 * s, c[i * ldc + cOff + j], 1e-4, "c[" + i + "," + j + "]");
             }
         assertEquals(0f, c[0]); // columns before cOff untouched
+    }
+
+    /** B as a float matrix stored [K, N] row-major, packed per call: the source path of the GEMM. */
+    static Gemm.PanelSource rowMajorKN(float[] b, int ldb) {
+        return (n0, nr, k0, kc, panel, off) -> {
+            for (int kk = 0; kk < kc; kk++) {
+                int src = (k0 + kk) * ldb + n0, dst = off + kk * Gemm.NR;
+                System.arraycopy(b, src, panel, dst, nr);
+                java.util.Arrays.fill(panel, dst + nr, dst + Gemm.NR, 0f);
+            }
+        };
     }
 }
