@@ -11,6 +11,7 @@ import org.ovis4j.checkpoint.Layout;
 import org.ovis4j.checkpoint.OriginalTransformerNames;
 import org.ovis4j.checkpoint.StoreWeights;
 import org.ovis4j.core.OvisException;
+import org.ovis4j.core.kernel.MatmulBackends;
 import org.ovis4j.core.random.GaussianNoise;
 import org.ovis4j.core.safetensors.TensorStore;
 import org.ovis4j.dit.OvisImageTransformer;
@@ -72,6 +73,8 @@ public final class OvisImage implements AutoCloseable {
     /** Loads a checkpoint folder in either published layout (see {@link CheckpointFolder}). */
     public static OvisImage load(Path dir, Precision precision) {
         CheckpointFolder folder = CheckpointFolder.detect(dir);
+        // The parity mode must not round activations, which native backends do for bf16 weights.
+        if (precision == Precision.FP32 && !MatmulBackends.current().name().equals("java")) MatmulBackends.selectExactFloat32("auto");
         List<TensorStore> stores = new ArrayList<>();
         try {
             Qwen3Tokenizer tokenizer = Qwen3Tokenizer.load(folder.tokenizerJson());
