@@ -26,8 +26,9 @@ import org.ovis4j.core.OvisException;
 final class Dnnl {
     static final int F16 = 1, BF16 = 2, F32 = 3, S32 = 4, S8 = 5, U8 = 6;
     static final int TAG_ANY = 1, TAG_AB = 3, TAG_BA = 14;
-    static final int ARG_SRC = 1, ARG_DST = 17, ARG_WEIGHTS = 33, ARG_BIAS = 41;
-    static final int QUERY_IMPL_INFO_STR = 8, QUERY_WEIGHTS_MD = 131;
+    static final int ARG_SRC = 1, ARG_DST = 17, ARG_WEIGHTS = 33, ARG_BIAS = 41, ARG_SCRATCHPAD = 80;
+    static final int QUERY_IMPL_INFO_STR = 8, QUERY_WEIGHTS_MD = 131, QUERY_SCRATCHPAD_MD = 136;
+    static final int SCRATCHPAD_MODE_USER = 1;
     static final int ENGINE_CPU = 1, STREAM_DEFAULT = 1;
     /** dnnl_cpu_isa_t bit sets. */
     static final int ISA_AVX512_CORE_VNNI = 0x67, ISA_AVX512_CORE_BF16 = 0xe7, ISA_AVX512_CORE_AMX = 0xfef;
@@ -38,6 +39,12 @@ final class Dnnl {
     final String version;
     final int isa;
     final MemorySegment engine;
+    /**
+     * Attributes of every matmul: user-managed scratchpad. With oneDNN's own (library) scratchpad a
+     * primitive may only run on the thread that created it; ovis4j runs cached primitives from any
+     * thread of its pool, each bringing its own scratchpad.
+     */
+    private final MemorySegment matmulAttr;
 
     private final MethodHandle mdCreateWithTag, mdCreateWithStrides, mdDestroy, mdGetSize, mdClone,
             memoryCreate, memoryDestroy, matmulPdCreate, reorderPdCreate, pdQueryMd, pdQuery, pdDestroy,
@@ -77,6 +84,11 @@ final class Dnnl {
             MethodHandle engineCreate = fn(dnnl, "dnnl_engine_create", JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG);
             check((int) engineCreate.invokeExact(out, ENGINE_CPU, 0L), "dnnl_engine_create");
             engine = out.get(ADDRESS, 0);
+            MethodHandle attrCreate = fn(dnnl, "dnnl_primitive_attr_create", JAVA_INT, ADDRESS);
+            MethodHandle attrScratchpad = fn(dnnl, "dnnl_primitive_attr_set_scratchpad_mode", JAVA_INT, ADDRESS, JAVA_INT);
+            check((int) attrCreate.invokeExact(out), "primitive_attr_create");
+            matmulAttr = out.get(ADDRESS, 0);
+            check((int) attrScratchpad.invokeExact(matmulAttr, SCRATCHPAD_MODE_USER), "primitive_attr_set_scratchpad_mode");
         }
     }
 
@@ -248,11 +260,14 @@ final class Dnnl {
         }
     }
 
-    /** A matmul primitive descriptor, or NULL when oneDNN has no implementation for it. */
+    /**
+     * A matmul primitive descriptor with a user-managed scratchpad ({@link #scratchpadMd}), or NULL
+     * when oneDNN has no implementation for it.
+     */
     MemorySegment matmulPd(Arena a, MemorySegment src, MemorySegment wei, MemorySegment bias, MemorySegment dst) {
         MemorySegment out = a.allocate(ADDRESS);
         try {
-            int s = (int) matmulPdCreate.invokeExact(out, engine, src, wei, bias, dst, MemorySegment.NULL);
+            int s = (int) matmulPdCreate.invokeExact(out, engine, src, wei, bias, dst, matmulAttr);
             if (s == 3) return MemorySegment.NULL;
             check(s, "matmul_primitive_desc_create");
         } catch (Throwable t) {
@@ -274,6 +289,15 @@ final class Dnnl {
     MemorySegment weightsMd(MemorySegment pd) {
         try {
             return (MemorySegment) pdQueryMd.invokeExact(pd, QUERY_WEIGHTS_MD, 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** A copy of the scratchpad descriptor of a primitive descriptor (size 0 when it needs none). */
+    MemorySegment scratchpadMd(Arena a, MemorySegment pd) {
+        try {
+            return mdClone(a, (MemorySegment) pdQueryMd.invokeExact(pd, QUERY_SCRATCHPAD_MD, 0));
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -12,7 +12,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.ovis4j.core.OvisException;
@@ -53,11 +52,8 @@ import org.ovis4j.core.tensor.Tensor;
  * weight matrix is made (quantization and conversion go row by row into native buffers).
  */
 public final class OneDnnMatmul implements MatmulBackend {
-    private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Short> SH = ShortVector.SPECIES_PREFERRED.withShape(
-            jdk.incubator.vector.VectorShape.forBitSize(F.vectorBitSize() / 2));
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED.withShape(
             jdk.incubator.vector.VectorShape.forBitSize(Math.max(64, F.vectorBitSize() / 4)));
     private static final int MAX_CACHED = 512;
@@ -69,7 +65,7 @@ public final class OneDnnMatmul implements MatmulBackend {
     private static String failure;
 
     private final Dnnl d;
-    private final ConcurrentHashMap<Key, Prim> cache = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Key, MatmulPrimitive> cache = new ConcurrentHashMap<>();
     private final ThreadLocal<Ctx> ctx;
 
     private OneDnnMatmul(Dnnl d) {
@@ -102,9 +98,44 @@ public final class OneDnnMatmul implements MatmulBackend {
         }
     }
 
+    private static OneDnnMatmul anyCpu;
+
+    /**
+     * For tests: the backend without the CPU check, so that its numerics can be checked on CPUs
+     * where oneDNN computes bf16 and int8 without native instructions (slowly); throws where the
+     * library does not load.
+     */
+    static OneDnnMatmul createOnAnyCpu() {
+        synchronized (LOCK) {
+            if (instance != null) return instance;
+            if (anyCpu == null) anyCpu = new OneDnnMatmul(Dnnl.load(Parallel.threads()));
+            return anyCpu;
+        }
+    }
+
     @Override
     public String name() {
         return "onednn";
+    }
+
+    /** For tests: attention with float32 operands, which oneDNN runs on any CPU. */
+    OneDnnAttention attentionFloat32() {
+        return new OneDnnAttention(d, Dnnl.F32);
+    }
+
+    private volatile OneDnnAttention attention;
+
+    /** Attention with bf16 products on oneDNN ({@link OneDnnAttention}). */
+    @Override
+    public org.ovis4j.core.kernel.AttentionKernel attention() {
+        OneDnnAttention a = attention;
+        if (a == null) {
+            synchronized (this) {
+                if (attention == null) attention = new OneDnnAttention(d, Dnnl.BF16);
+                a = attention;
+            }
+        }
+        return a;
     }
 
     /** oneDNN's version, threading runtime and the ISA it dispatches to, for reports. */
@@ -207,8 +238,8 @@ public final class OneDnnMatmul implements MatmulBackend {
                 MemorySegment.copy(bias, 0, b, JAVA_FLOAT, 0, n);
             }
             d.setThreads(threads);
-            Prim p = primitive(new Key(bf16 ? Dnnl.BF16 : Dnnl.F32, Dnnl.F32, rows, k, n, withBias, threads), wmd);
-            run(p, c, src, wmd, packed, b, dst);
+            Key key = new Key(bf16 ? Dnnl.BF16 : Dnnl.F32, Dnnl.F32, rows, k, n, withBias, threads);
+            run(key, primitive(key, wmd), c, src, packed, b, dst);
             copyOut(dst, rows, n, y, ldy, yOff, accumulate);
             // packed must stay reachable until the native call above has returned.
             java.lang.ref.Reference.reachabilityFence(this);
@@ -279,8 +310,8 @@ public final class OneDnnMatmul implements MatmulBackend {
             });
             MemorySegment dst = c.dst((long) rows * n * 4);
             d.setThreads(threads);
-            Prim p = primitive(new Key(Dnnl.S8, Dnnl.S32, rows, k, n, false, threads), wmd);
-            run(p, c, src, wmd, packed, MemorySegment.NULL, dst);
+            Key key = new Key(Dnnl.S8, Dnnl.S32, rows, k, n, false, threads);
+            run(key, primitive(key, wmd), c, src, packed, MemorySegment.NULL, dst);
             float[] base = accumulate ? null : bias;
             Parallel.forEach(chunks(rows), ch -> {
                 for (int r = chunkStart(rows, ch); r < chunkStart(rows, ch + 1); r++)
@@ -294,10 +325,6 @@ public final class OneDnnMatmul implements MatmulBackend {
     // primitives
 
     private record Key(int srcType, int dstType, int m, int k, int n, boolean bias, int threads) {}
-
-    /** A cached matmul primitive and the descriptors its memory objects are made from. */
-    private record Prim(MemorySegment primitive, MemorySegment srcMd, MemorySegment biasMd,
-                        MemorySegment dstMd, boolean cached) {}
 
     private record LayoutKey(int srcType, int weiType, int dstType, int k, int n) {}
 
@@ -347,72 +374,45 @@ public final class OneDnnMatmul implements MatmulBackend {
         return t;
     }
 
-    private Prim primitive(Key key, MemorySegment wmd) {
-        Prim p = cache.get(key);
+    /**
+     * The cached primitive for key, created on first use; past {@value #MAX_CACHED} shapes a new one
+     * is made for the call and destroyed after it ({@link #run}).
+     */
+    private MatmulPrimitive primitive(Key key, MemorySegment wmd) {
+        MatmulPrimitive p = cache.get(key);
         if (p != null) return p;
-        p = createPrimitive(key, wmd, cache.size() < MAX_CACHED);
-        if (p.cached()) {
-            Prim prev = cache.putIfAbsent(key, p);
-            if (prev != null) {
-                destroy(p);
-                return prev;
-            }
-        }
-        return p;
+        p = createPrimitive(key, wmd);
+        if (cache.size() >= MAX_CACHED) return p;
+        MatmulPrimitive prev = cache.putIfAbsent(key, p);
+        if (prev == null) return p;
+        p.destroy();
+        return prev;
     }
 
-    private Prim createPrimitive(Key key, MemorySegment wmd, boolean cached) {
+    private MatmulPrimitive createPrimitive(Key key, MemorySegment wmd) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment src = d.mdTag(a, new long[] {key.m(), key.k()}, key.srcType(), Dnnl.TAG_AB);
             MemorySegment dst = d.mdTag(a, new long[] {key.m(), key.n()}, key.dstType(), Dnnl.TAG_AB);
             MemorySegment bias = key.bias() ? d.mdTag(a, new long[] {1, key.n()}, Dnnl.F32, Dnnl.TAG_AB) : MemorySegment.NULL;
-            MemorySegment pd = d.matmulPd(a, src, wmd, bias, dst);
-            if (pd.equals(MemorySegment.NULL))
+            MatmulPrimitive p = MatmulPrimitive.create(d, src, wmd, bias, dst, false, key.toString());
+            if (p == null)
                 throw new OvisException("oneDNN has no " + typeName(key.srcType()) + " matmul for M=" + key.m() + " K=" + key.k()
                         + " N=" + key.n() + " in the prepared weight layout");
-            if (Boolean.getBoolean("ovis4j.onednn.verbose"))
-                System.err.println("ovis4j-onednn: " + key + " -> " + d.implInfo(pd));
-            MemorySegment prim = d.primitive(a, pd);
-            d.pdDestroy(pd);
-            return new Prim(prim, src, bias, dst, cached);
+            return p;
         }
     }
 
-    private void destroy(Prim p) {
-        d.primitiveDestroy(p.primitive());
-        d.mdDestroy(p.srcMd());
-        d.mdDestroy(p.dstMd());
-        if (!p.biasMd().equals(MemorySegment.NULL)) d.mdDestroy(p.biasMd());
-    }
-
-    private void run(Prim p, Ctx c, MemorySegment src, MemorySegment wmd, MemorySegment wei, MemorySegment bias, MemorySegment dst) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment ms = d.memory(a, p.srcMd(), src);
-            MemorySegment mw = d.memory(a, wmd, wei);
-            MemorySegment md = d.memory(a, p.dstMd(), dst);
-            MemorySegment mb = bias.equals(MemorySegment.NULL) ? MemorySegment.NULL : d.memory(a, p.biasMd(), bias);
-            MemorySegment args = c.args;
-            int nargs = 0;
-            nargs = arg(args, nargs, Dnnl.ARG_SRC, ms);
-            nargs = arg(args, nargs, Dnnl.ARG_WEIGHTS, mw);
-            nargs = arg(args, nargs, Dnnl.ARG_DST, md);
-            if (!mb.equals(MemorySegment.NULL)) nargs = arg(args, nargs, Dnnl.ARG_BIAS, mb);
-            try {
-                d.execute(p.primitive(), c.stream, nargs, args);
-            } finally {
-                d.memoryDestroy(ms);
-                d.memoryDestroy(mw);
-                d.memoryDestroy(md);
-                if (!mb.equals(MemorySegment.NULL)) d.memoryDestroy(mb);
-                if (!p.cached()) destroy(p);
-            }
+    private void run(Key key, MatmulPrimitive p, Ctx c, MemorySegment src, MemorySegment wei, MemorySegment bias, MemorySegment dst) {
+        try {
+            p.execute(c.stream, src, wei, bias, dst);
+        } finally {
+            if (cache.get(key) != p) p.destroy();
         }
     }
 
-    private static int arg(MemorySegment args, int i, int id, MemorySegment mem) {
+    private static void arg(MemorySegment args, int i, int id, MemorySegment mem) {
         args.set(JAVA_INT, 16L * i, id);
         args.set(ADDRESS, 16L * i + 8, mem);
-        return i + 1;
     }
 
     /** Reorders user memory (md, data) into (dstMd, dst) once, e.g. weights into the matmul's layout. */
@@ -453,7 +453,6 @@ public final class OneDnnMatmul implements MatmulBackend {
     /** Per-thread stream and native scratch (grown on demand, freed by the GC with the thread). */
     private static final class Ctx {
         final MemorySegment stream;
-        final MemorySegment args = Arena.ofAuto().allocate(64, 8);
         private MemorySegment src = MemorySegment.NULL, dst = MemorySegment.NULL, bias = MemorySegment.NULL;
 
         Ctx(MemorySegment stream) {
@@ -509,18 +508,7 @@ public final class OneDnnMatmul implements MatmulBackend {
     }
 
     static void toBf16(float[] x, int off, int count, MemorySegment dst, long dstOff) {
-        int i = 0;
-        if (SH.length() == F.length()) {
-            for (int n = F.length(); i + n <= count; i += n) {
-                IntVector b = FloatVector.fromArray(F, x, off + i).reinterpretAsInts();
-                IntVector r = b.add(b.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF).lanewise(VectorOperators.LSHR, 16);
-                ((ShortVector) r.convertShape(VectorOperators.I2S, SH, 0)).intoMemorySegment(dst, dstOff + 2L * i, ByteOrder.LITTLE_ENDIAN);
-            }
-        }
-        for (; i < count; i++) {
-            int b = Float.floatToRawIntBits(x[off + i]);
-            dst.set(SHORT_LE, dstOff + 2L * i, (short) ((b + 0x7FFF + ((b >>> 16) & 1)) >>> 16));
-        }
+        Bf16.store(x, off, count, dst, dstOff);
     }
 
     /**

@@ -6,11 +6,10 @@ import jdk.incubator.vector.VectorSpecies;
 import org.ovis4j.core.parallel.Parallel;
 
 /**
- * Scaled dot-product attention, softmax(q·kᵀ·scale)·v, per head, with optional causal masking and a
- * key-length limit (keys at or past {@code validKeys} are masked, as for right padding). Grouped-query
- * heads share key/value heads: query head h reads kv head h / (Hq / Hkv).
+ * Attention for every model ({@link #attend} runs the process's backend's {@link AttentionKernel}),
+ * and {@link #JAVA}, the float32 kernel in Vector API code that runs everywhere.
  *
- * <p>Tiled like a GEMM: a block of QB queries meets a block of KB keys at a time. The scores of the
+ * <p>The Java kernel is tiled like a GEMM: a block of QB queries meets a block of KB keys at a time. The scores of the
  * tile come from a register-blocked kernel over a once-transposed Kᵀ (so no horizontal sums), the
  * softmax runs online over key blocks with a vectorised exp, and P·V is accumulated four query rows
  * at a time. Only one QB x KB score tile per thread is ever held, never the whole score matrix.
@@ -23,10 +22,14 @@ public final class Attention {
     private static final int QB = 32;
     private static final int KB = 256;
 
+    /** The float32 Java kernel. */
+    public static final AttentionKernel JAVA = Attention::attendFloat32;
+
     private Attention() {}
 
     /**
-     * q [Lq, Hq*D] (row stride ldq), k/v [Lk, Hkv*D] (strides ldk, ldv), out [Lq, Hq*D] (stride ldo).
+     * q [Lq, Hq*D] (row stride ldq), k/v [Lk, Hkv*D] (strides ldk, ldv), out [Lq, Hq*D] (stride ldo),
+     * on the kernel of {@link MatmulBackends#current()}.
      */
     public static void attend(float[] q, int ldq, float[] k, int ldk, float[] v, int ldv, float[] out, int ldo,
                               int lq, int lk, int hq, int hkv, int d, float scale, boolean causal, int validKeys) {
@@ -37,6 +40,13 @@ public final class Attention {
     public static void attend(float[] q, int qOff, int ldq, float[] k, int kOff, int ldk, float[] v, int vOff, int ldv,
                               float[] out, int oOff, int ldo, int lq, int lk, int hq, int hkv, int d, float scale,
                               boolean causal, int validKeys) {
+        MatmulBackends.current().attention().attend(q, qOff, ldq, k, kOff, ldk, v, vOff, ldv, out, oOff, ldo,
+                lq, lk, hq, hkv, d, scale, causal, validKeys);
+    }
+
+    private static void attendFloat32(float[] q, int qOff, int ldq, float[] k, int kOff, int ldk, float[] v, int vOff, int ldv,
+                                      float[] out, int oOff, int ldo, int lq, int lk, int hq, int hkv, int d, float scale,
+                                      boolean causal, int validKeys) {
         int keys = Math.min(lk, validKeys);
         if (lq == 0) return;
         int group = hq / hkv;

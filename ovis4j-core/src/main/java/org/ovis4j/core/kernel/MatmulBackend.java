@@ -32,6 +32,14 @@ public interface MatmulBackend {
         throw new org.ovis4j.core.OvisException("the " + name() + " backend has no int8 path");
     }
 
+    /**
+     * The attention kernel that goes with this backend's matmuls (the Java float32 one unless the
+     * backend has its own, e.g. bf16 products on AMX).
+     */
+    default AttentionKernel attention() {
+        return Attention.JAVA;
+    }
+
     /** One layer's weights in the backend's own layout. Implementations must be thread-safe. */
     interface Prepared {
         int in();
