@@ -17,6 +17,7 @@ import org.ovis4j.dit.PositionEmbedding;
 import org.ovis4j.dit.TransformerConfig;
 import org.ovis4j.pipeline.OvisImage;
 import org.ovis4j.pipeline.Precision;
+import org.ovis4j.vae.VaeTiling;
 import org.ovis4j.tokenizer.OvisPrompt;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -48,11 +49,19 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--precision", defaultValue = "bf16", description = "For --model: fp32, bf16 or int8 (default ${DEFAULT-VALUE}).")
     String precision;
 
+    @Option(names = "--vae-tiling", defaultValue = "auto", description = "For --model: auto or off, as for generate (default ${DEFAULT-VALUE}).")
+    String vaeTiling;
+
+    @Option(names = "--forwards", defaultValue = "2", description = "For --model: transformer forwards to time; the first includes preparing the weights (default ${DEFAULT-VALUE}).")
+    int forwards;
+
     @Option(names = "--repeat", defaultValue = "5", description = "Timed runs for --gemm after one warm-up (default ${DEFAULT-VALUE}).")
     int repeat;
 
     @Override
     public Integer call() {
+        VaeTiling.parse(vaeTiling); // a bad value fails before the slow part
+        if (forwards < 1) throw new OvisException("--forwards must be at least 1, got " + forwards);
         if (target.model != null && Precision.parse(precision) == Precision.FP32)
             MatmulBackends.selectExactFloat32(backendName());
         else MatmulBackends.select(backendName());
@@ -142,19 +151,22 @@ final class BenchCommand implements Callable<Integer> {
             // The first forward also prepares (repacks) every weight once; the second is the steady cost.
             float[] v = null;
             double flops = transformerFlops(cfg, msl + img);
-            for (String run : new String[] {"transformer forward 1", "transformer forward 2"}) {
+            for (int f = 1; f <= forwards; f++) {
+                String run = "transformer forward " + f;
                 long t2 = System.nanoTime();
                 v = pipe.transformer().forward(latents, img, text, msl, 0.5f, ids);
                 double ditSeconds = (System.nanoTime() - t2) / 1e9;
                 System.out.printf("%-20s %8.2f s  (%d tokens, %.1f GFLOP/s%s)%n", run, ditSeconds, msl + img,
-                        flops / ditSeconds / 1e9, run.endsWith("1") ? ", includes preparing the weights" : "");
+                        flops / ditSeconds / 1e9, f == 1 ? ", includes preparing the weights" : "");
             }
 
             long t3 = System.nanoTime();
             float[] z = new float[16 * h * w];
             System.arraycopy(v, 0, z, 0, Math.min(z.length, v.length));
-            pipe.vae().decode(z, h, w);
-            System.out.printf("vae decode           %8.2f s  (%dx%d)%n", (System.nanoTime() - t3) / 1e9, width, height);
+            VaeTiling tiling = VaeTiling.parse(vaeTiling);
+            pipe.vae().decode(z, h, w, tiling);
+            System.out.printf("vae decode           %8.2f s  (%dx%d%s)%n", (System.nanoTime() - t3) / 1e9, width, height,
+                    tiling.appliesTo(h, w) ? ", tiles of " + tiling.tile() + " latents" : "");
         }
         System.out.printf("peak RSS             %8.2f GiB%n", peakRssBytes() / (double) (1L << 30));
         return 0;

@@ -12,6 +12,7 @@ import org.ovis4j.pipeline.GeneratedImage;
 import org.ovis4j.pipeline.Generation;
 import org.ovis4j.pipeline.OvisImage;
 import org.ovis4j.pipeline.Precision;
+import org.ovis4j.vae.VaeTiling;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -53,12 +54,17 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--backend", description = "Matmul backend: auto, java or onednn (default: $OVIS4J_BACKEND, else auto).")
     String backend;
 
+    @Option(names = "--vae-tiling", defaultValue = "auto", description = "auto: decode images larger than 512 pixels a side in blended tiles "
+            + "(bounds memory; pixels differ slightly from a whole decode); off: always decode whole, as the reference (default ${DEFAULT-VALUE}).")
+    String vaeTiling;
+
     @Option(names = "--output", defaultValue = "output.png", description = "PNG file to write (default ${DEFAULT-VALUE}).")
     Path output;
 
     @Override
     public Integer call() {
         Precision p = Precision.parse(precision);
+        VaeTiling tiling = VaeTiling.parse(vaeTiling);
         if (p == Precision.FP32) MatmulBackends.selectExactFloat32(backendName());
         else MatmulBackends.select(backendName());
         if (!output.getFileName().toString().toLowerCase().endsWith(".png"))
@@ -82,6 +88,7 @@ final class GenerateCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         System.err.println("loading " + model + " (" + p.name().toLowerCase() + ")...");
         try (OvisImage pipeline = OvisImage.load(model, p)) {
+            pipeline.vaeTiling(tiling);
             long t1 = System.nanoTime();
             GeneratedImage image = pipeline.generate(g);
             image.writePng(output);

@@ -25,6 +25,7 @@ import org.ovis4j.tokenizer.OvisPrompt;
 import org.ovis4j.tokenizer.Qwen3Tokenizer;
 import org.ovis4j.vae.AutoencoderKL;
 import org.ovis4j.vae.VaeConfig;
+import org.ovis4j.vae.VaeTiling;
 
 /**
  * The Ovis-Image text-to-image pipeline (diffusers' {@code OvisImagePipeline}): load a checkpoint
@@ -129,6 +130,16 @@ public final class OvisImage implements AutoCloseable {
     public OvisTextEncoder textEncoder() { return textEncoder; }
     public OvisImageTransformer transformer() { return transformer; }
     public AutoencoderKL vae() { return vae; }
+
+    private volatile VaeTiling vaeTiling = VaeTiling.AUTO;
+
+    /** How images are decoded: {@link VaeTiling#AUTO} (default: in tiles above 512 pixels a side) or OFF. */
+    public OvisImage vaeTiling(VaeTiling tiling) {
+        this.vaeTiling = java.util.Objects.requireNonNull(tiling);
+        return this;
+    }
+
+    public VaeTiling vaeTiling() { return vaeTiling; }
     public FlowMatchEulerScheduler scheduler() { return scheduler; }
 
     /**
@@ -210,7 +221,7 @@ public final class OvisImage implements AutoCloseable {
         float scaling = (float) vae.config().scalingFactor(), shift = (float) vae.config().shiftFactor();
         for (int k = 0; k < z.length; k++) z[k] = z[k] / scaling + shift;
         trace.record("vae_decode_in", z);
-        float[] decoded = vae.decode(z, h, w);
+        float[] decoded = vae.decode(z, h, w, vaeTiling);
         trace.record("decoded", decoded);
         return GeneratedImage.fromDecoded(decoded, g.width(), g.height(), parameters(g));
     }

@@ -51,9 +51,24 @@ public final class AutoencoderKL {
     public Encoder encoder() { return encoder; }
     public Decoder decoder() { return decoder; }
 
-    /** latents CHW [latent_channels, h, w] → image CHW [out_channels, 8h, 8w]. */
+    /** latents CHW [latent_channels, h, w] → image CHW [out_channels, 8h, 8w], decoded whole. */
     public float[] decode(float[] latentsChw, int h, int w) {
         return decodeHwc(latentsChw, h, w, Probe.NONE).toChw();
+    }
+
+    /** As {@link #decode(float[], int, int)}, in tiles where {@code tiling} applies to h x w. */
+    public float[] decode(float[] latentsChw, int h, int w, VaeTiling tiling) {
+        if (!tiling.appliesTo(h, w)) return decode(latentsChw, h, w);
+        int l = cfg.latentChannels();
+        if (latentsChw.length != (long) l * h * w)
+            throw new OvisException("expected " + l + " x " + h + " x " + w + " latents, got " + latentsChw.length + " values");
+        return TiledDecode.run(h, w, cfg.downscale(), cfg.outChannels(), tiling, (y0, x0, th, tw) -> {
+            float[] tile = new float[l * th * tw];
+            for (int c = 0; c < l; c++)
+                for (int y = 0; y < th; y++)
+                    System.arraycopy(latentsChw, (c * h + y0 + y) * w + x0, tile, (c * th + y) * tw, tw);
+            return decodeHwc(tile, th, tw, Probe.NONE);
+        }).toChw();
     }
 
     /**

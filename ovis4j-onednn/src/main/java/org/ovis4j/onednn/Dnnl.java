@@ -31,7 +31,7 @@ final class Dnnl {
     static final int SCRATCHPAD_MODE_USER = 1;
     static final int ENGINE_CPU = 1, STREAM_DEFAULT = 1;
     /** dnnl_cpu_isa_t bit sets. */
-    static final int ISA_AVX512_CORE_VNNI = 0x67, ISA_AVX512_CORE_BF16 = 0xe7, ISA_AVX512_CORE_AMX = 0xfef;
+    static final int ISA_AVX2 = 0x7, ISA_AVX512_CORE = 0x27, ISA_AVX512_CORE_VNNI = 0x67, ISA_AVX512_CORE_BF16 = 0xe7, ISA_AVX512_CORE_AMX = 0xfef;
 
     private static final Linker LINKER = Linker.nativeLinker();
 

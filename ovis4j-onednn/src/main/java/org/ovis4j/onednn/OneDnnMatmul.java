@@ -152,6 +152,8 @@ public final class OneDnnMatmul implements MatmulBackend {
         if ((isa & Dnnl.ISA_AVX512_CORE_AMX) == Dnnl.ISA_AVX512_CORE_AMX) return "avx512_core_amx";
         if ((isa & Dnnl.ISA_AVX512_CORE_BF16) == Dnnl.ISA_AVX512_CORE_BF16) return "avx512_core_bf16";
         if ((isa & Dnnl.ISA_AVX512_CORE_VNNI) == Dnnl.ISA_AVX512_CORE_VNNI) return "avx512_core_vnni";
+        if (isa == Dnnl.ISA_AVX512_CORE) return "avx512_core";
+        if ((isa & Dnnl.ISA_AVX2) == Dnnl.ISA_AVX2) return isa == Dnnl.ISA_AVX2 ? "avx2" : "avx2 with VNNI";
         return String.format("0x%x", isa);
     }
 

@@ -12,7 +12,8 @@ import org.ovis4j.core.OvisException;
 public final class MatmulBackends {
     private static final String ONEDNN = "org.ovis4j.onednn.OneDnnMatmul";
     private static volatile MatmulBackend current;
-    private static volatile Consumer<String> notices = msg -> System.err.println("ovis4j: " + msg);
+    /** Notices are information, not errors: "ovis4j: note: ..." (errors are "ovis4j: ..."). */
+    private static volatile Consumer<String> notices = msg -> System.err.println("ovis4j: note: " + msg);
 
     private MatmulBackends() {}
 
