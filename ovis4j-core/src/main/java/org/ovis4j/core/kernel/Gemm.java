@@ -95,13 +95,15 @@ public final class Gemm {
                 seg = packedB.data;
             } else {
                 panelsBuf = PANELS.get();
-                seg = MemorySegment.ofArray(panelsBuf);
+                seg = PANEL_SEGMENTS.get();
             }
             for (int k0 = 0; k0 < K; k0 += KC) {
                 int kc = Math.min(KC, K - k0);
-                if (packedB == null)
+                if (packedB == null) {
                     for (int p = p0; p < p1; p++)
                         source.pack(p * NR, Math.min(NR, N - p * NR), k0, kc, panelsBuf, (p - p0) * KC * NR);
+                    MemorySegment.copy(panelsBuf, 0, seg, FLOAT_LE, 0, (p1 - p0) * KC * NR);
+                }
                 int m = m0;
                 for (; m < m1; m += MR) {
                     int rows = Math.min(MR, m1 - m);
@@ -124,6 +126,16 @@ public final class Gemm {
     }
 
     private static final ThreadLocal<float[]> PANELS = ThreadLocal.withInitial(() -> new float[GROUP * KC * NR]);
+    /**
+     * Where packed panels are copied for the micro-kernel. The kernels must only ever see native
+     * segments: once a kernel's vector loads have met both heap and native segments, C2 no longer
+     * intrinsifies them (the loads run as scalar Java code, ~5x slower), and they stay that way for
+     * the process; seen as a VAE decode after a text encoder (heap panels) running 4x slower.
+     */
+    private static final ThreadLocal<MemorySegment> PANEL_SEGMENTS = ThreadLocal.withInitial(
+            () -> java.lang.foreign.Arena.ofAuto().allocate(4L * GROUP * KC * NR, 64));
+    private static final java.lang.foreign.ValueLayout.OfFloat FLOAT_LE =
+            java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[MR * NR]);
 
     private static void addTile(float[] tile, int rows, float[] c, int ldc, int m, int col, int nr) {
