@@ -24,6 +24,8 @@ public final class Attention {
 
     /** The float32 Java kernel. */
     public static final AttentionKernel JAVA = Attention::attendFloat32;
+    /** {@code -Dovis4j.attention=java}: the Java kernel whatever the backend (to compare, or as a way out). */
+    private static final boolean JAVA_ONLY = "java".equalsIgnoreCase(System.getProperty("ovis4j.attention", ""));
 
     private Attention() {}
 
@@ -40,8 +42,8 @@ public final class Attention {
     public static void attend(float[] q, int qOff, int ldq, float[] k, int kOff, int ldk, float[] v, int vOff, int ldv,
                               float[] out, int oOff, int ldo, int lq, int lk, int hq, int hkv, int d, float scale,
                               boolean causal, int validKeys) {
-        MatmulBackends.current().attention().attend(q, qOff, ldq, k, kOff, ldk, v, vOff, ldv, out, oOff, ldo,
-                lq, lk, hq, hkv, d, scale, causal, validKeys);
+        AttentionKernel kernel = JAVA_ONLY ? JAVA : MatmulBackends.current().attention();
+        kernel.attend(q, qOff, ldq, k, kOff, ldk, v, vOff, ldv, out, oOff, ldo, lq, lk, hq, hkv, d, scale, causal, validKeys);
     }
 
     private static void attendFloat32(float[] q, int qOff, int ldq, float[] k, int kOff, int ldk, float[] v, int vOff, int ldv,
