@@ -124,7 +124,7 @@ final class OneDnnAttention implements AttentionKernel {
                 else p.intoMemorySegment(e, eOff + 4L * j, LE);
             }
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sumLanes(acc);
         for (; j < visible; j++) {
             float p = (float) Math.exp(Math.min(0f, s.get(ValueLayout.JAVA_FLOAT_UNALIGNED, sOff + 4L * j) * scale - shift));
             sum += p;

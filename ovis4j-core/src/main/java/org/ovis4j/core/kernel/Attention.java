@@ -179,7 +179,7 @@ public final class Attention {
                 p.intoArray(s, base + j);
                 acc = acc.add(p);
             }
-            float sum = acc.reduceLanes(VectorOperators.ADD);
+            float sum = VectorMath.sumLanes(acc);
             for (; j < visible; j++) {
                 float p = (float) Math.exp(s[base + j] - now);
                 s[base + j] = p;

@@ -43,6 +43,18 @@ public final class VectorMath {
         return p.mul(scale).blend(0f, x.compare(VectorOperators.LT, -87f));
     }
 
+    /**
+     * The sum of the lanes, always added in lane order. {@code reduceLanes(ADD)} adds in a different
+     * order when compiled than when interpreted, so a softmax normaliser could change with JIT timing
+     * (seen: two runs of the same generation giving different pixels).
+     */
+    public static float sumLanes(FloatVector v) {
+        float[] lanes = v.toArray();
+        float s = 0;
+        for (float x : lanes) s += x;
+        return s;
+    }
+
     /** 1 / (1 + e^−x), from e^−|x| so that the exponential never overflows. */
     public static FloatVector sigmoid(FloatVector x) {
         FloatVector e = expNonPositive(x.abs().neg());
