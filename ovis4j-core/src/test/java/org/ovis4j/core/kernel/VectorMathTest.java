@@ -47,4 +47,18 @@ class VectorMathTest {
             assertEquals(e * up[i], out[i], 5e-7 * Math.abs(e * up[i]) + 1e-9, "siluMul at " + x[i]);
         }
     }
+
+    @Test
+    void sumLanesAddsInLaneOrderEveryTime() {
+        // Values whose sum depends on the order of addition: a fixed order is the point.
+        java.util.Random r = new java.util.Random(9);
+        int n = FloatVector.SPECIES_PREFERRED.length();
+        for (int t = 0; t < 1000; t++) {
+            float[] lanes = new float[n];
+            for (int i = 0; i < n; i++) lanes[i] = (float) ((r.nextDouble() - 0.5) * Math.pow(10, r.nextInt(8)));
+            float expected = 0;
+            for (float x : lanes) expected += x;
+            assertEquals(expected, VectorMath.sumLanes(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, lanes, 0)), 0f);
+        }
+    }
 }
