@@ -41,6 +41,16 @@ class CliTest {
         }
     }
 
+    /** The golden case generated from the reference's own initial noise. */
+    static final String APPLE_CASE = "cases/en_w32_h32";
+
+    /** generate of that case ("a red apple", 2 steps, guidance 4) at a precision, into png. */
+    static Result generateAppleCase(String precision, Path png) {
+        return run("generate", "--model", TINY.toString(), "--prompt", "a red apple", "--steps", "2", "--guidance", "4",
+                "--max-sequence-length", "16", "--latents", TINY.resolve(APPLE_CASE).resolve("latents.safetensors").toString(),
+                "--precision", precision, "--output", png.toString());
+    }
+
     static void assertOneLineError(Result r, String mentions) {
         assertTrue(r.code != 0, "expected failure: " + r);
         // "ovis4j: note: ..." lines (e.g. oneDNN unavailable on this CPU) are information, not errors.
@@ -53,10 +63,8 @@ class CliTest {
     @Test
     void generateWithReferenceNoiseReproducesTheReferencePng(@TempDir Path tmp) throws IOException {
         Path png = tmp.resolve("apple.png");
-        Path caseDir = TINY.resolve("cases/en_w32_h32");
-        Result r = run("generate", "--model", TINY.toString(), "--prompt", "a red apple", "--steps", "2", "--guidance", "4",
-                "--max-sequence-length", "16", "--latents", caseDir.resolve("latents.safetensors").toString(),
-                "--precision", "fp32", "--output", png.toString());
+        Path caseDir = TINY.resolve(APPLE_CASE);
+        Result r = generateAppleCase("fp32", png);
         assertEquals(0, r.code, r.err);
         BufferedImage ours = ImageIO.read(png.toFile()), ref = ImageIO.read(caseDir.resolve("image.png").toFile());
         assertEquals(ref.getWidth(), ours.getWidth());
@@ -165,10 +173,8 @@ class CliTest {
     @Test
     void int8PrecisionStaysCloseToTheReference(@TempDir Path tmp) throws IOException {
         Path png = tmp.resolve("int8.png");
-        Path caseDir = TINY.resolve("cases/en_w32_h32");
-        Result r = run("generate", "--model", TINY.toString(), "--prompt", "a red apple", "--steps", "2", "--guidance", "4",
-                "--max-sequence-length", "16", "--latents", caseDir.resolve("latents.safetensors").toString(),
-                "--precision", "int8", "--output", png.toString());
+        Path caseDir = TINY.resolve(APPLE_CASE);
+        Result r = generateAppleCase("int8", png);
         if (!org.ovis4j.core.kernel.MatmulBackends.current().hasInt8()) {
             // A CPU without an int8 matmul backend: the request must fail clearly, and write nothing.
             assertOneLineError(r, "int8 needs a backend with an int8 matmul");

@@ -84,8 +84,16 @@ final class MatmulPrimitive {
 
     private static MemorySegment scratch(long bytes) {
         MemorySegment[] s = SCRATCH.get();
-        if (s[0].byteSize() < bytes) s[0] = Arena.ofAuto().allocate(Math.max(bytes, s[0].byteSize() + s[0].byteSize() / 2), 64);
-        return s[0].asSlice(0, bytes);
+        return (s[0] = grow(s[0], bytes)).asSlice(0, bytes);
+    }
+
+    /**
+     * s if it holds bytes, else a new native buffer (from an automatic arena, freed by the GC) of at
+     * least bytes and 1.5x s: the per-thread scratch buffers of this module grow this way.
+     */
+    static MemorySegment grow(MemorySegment s, long bytes) {
+        if (s.byteSize() >= bytes) return s;
+        return Arena.ofAuto().allocate(Math.max(bytes, s.byteSize() + s.byteSize() / 2), 64);
     }
 
     void destroy() {

@@ -195,18 +195,14 @@ final class OneDnnAttention implements AttentionKernel {
         private MemorySegment a = MemorySegment.NULL, b = MemorySegment.NULL, c = MemorySegment.NULL;
         private float[] sums = new float[0];
 
-        MemorySegment a(long bytes) { return (a = grow(a, bytes)).asSlice(0, bytes); }
-        MemorySegment b(long bytes) { return (b = grow(b, bytes)).asSlice(0, bytes); }
-        MemorySegment c(long bytes) { return (c = grow(c, bytes)).asSlice(0, bytes); }
+        MemorySegment a(long bytes) { return (a = MatmulPrimitive.grow(a, bytes)).asSlice(0, bytes); }
+        MemorySegment b(long bytes) { return (b = MatmulPrimitive.grow(b, bytes)).asSlice(0, bytes); }
+        MemorySegment c(long bytes) { return (c = MatmulPrimitive.grow(c, bytes)).asSlice(0, bytes); }
 
         float[] sums(int n) {
             if (sums.length < n) sums = new float[n];
             return sums;
         }
 
-        private static MemorySegment grow(MemorySegment s, long bytes) {
-            if (s.byteSize() >= bytes) return s;
-            return Arena.ofAuto().allocate(Math.max(bytes, s.byteSize() + s.byteSize() / 2), 64);
-        }
     }
 }

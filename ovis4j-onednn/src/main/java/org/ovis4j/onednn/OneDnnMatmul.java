@@ -461,14 +461,10 @@ public final class OneDnnMatmul implements MatmulBackend {
             this.stream = stream;
         }
 
-        MemorySegment src(long bytes) { return (src = grow(src, bytes)).asSlice(0, bytes); }
-        MemorySegment dst(long bytes) { return (dst = grow(dst, bytes)).asSlice(0, bytes); }
-        MemorySegment bias(long bytes) { return (bias = grow(bias, bytes)).asSlice(0, bytes); }
+        MemorySegment src(long bytes) { return (src = MatmulPrimitive.grow(src, bytes)).asSlice(0, bytes); }
+        MemorySegment dst(long bytes) { return (dst = MatmulPrimitive.grow(dst, bytes)).asSlice(0, bytes); }
+        MemorySegment bias(long bytes) { return (bias = MatmulPrimitive.grow(bias, bytes)).asSlice(0, bytes); }
 
-        private static MemorySegment grow(MemorySegment s, long bytes) {
-            if (s.byteSize() >= bytes) return s;
-            return Arena.ofAuto().allocate(Math.max(bytes, s.byteSize() + s.byteSize() / 2), 64);
-        }
     }
 
     // ------------------------------------------------------------------------------------------
