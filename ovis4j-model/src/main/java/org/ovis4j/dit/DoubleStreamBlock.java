@@ -44,32 +44,38 @@ final class DoubleStreamBlock {
      * per weight for the whole batch); attention stays within each sample. {@code siluVec} is SiLU
      * of the timestep conditioning vector, shared by the batch.
      */
-    void forward(float[] h, int samples, int txt, int img, float[] siluVec, PositionEmbedding pe, JointAttention.Buffers b) {
-        int d = cfg.innerDim(), l = txt + img;
+    void forward(float[] h, int txt, int img, float[] siluVec, PositionEmbedding pe, BlockBuffers b) {
+        int d = cfg.innerDim(), l = txt + img, samples = b.samples;
         float[] im = imgMod.apply(siluVec, 1); // shift, scale, gate (attention), shift, scale, gate (MLP)
         float[] tm = txtMod.apply(siluVec, 1);
-        float[] tn = new float[samples * txt * d], xn = new float[samples * img * d];
-        normModulate(h, samples, l, 0, txt, tm, 0, tn);
-        normModulate(h, samples, l, txt, img, im, 0, xn);
-        txtAttn.projectSamples(tn, txt, b, 0, cfg.attentionHeadDim());
-        imgAttn.projectSamples(xn, img, b, txt, cfg.attentionHeadDim());
-        float[] attn = new float[samples * l * d];
+        int xn = samples * txt * d; // b.normed: the text rows of all samples, then their image rows
+        normModulate(h, samples, l, 0, txt, tm, 0, b.normed, 0);
+        normModulate(h, samples, l, txt, img, im, 0, b.normed, xn);
+        txtAttn.projectSamples(b.normed, 0, txt, b, 0, cfg.attentionHeadDim());
+        imgAttn.projectSamples(b.normed, xn, img, b, txt, cfg.attentionHeadDim());
+        float[] attn = b.mixed; // [rows, D] here
         JointAttention.attend(b, pe, cfg.numAttentionHeads(), cfg.attentionHeadDim(), attn, d);
 
-        gatedAdd(h, samples, l, 0, txt, txtOut.apply(gather(attn, samples, l, 0, txt, d), samples * txt), tm, 2 * d);
-        gatedAdd(h, samples, l, txt, img, imgOut.apply(gather(attn, samples, l, txt, img, d), samples * img), im, 2 * d);
+        gather(attn, samples, l, 0, txt, d, b.staging);
+        txtOut.forward(b.staging, samples * txt, b.projected);
+        gatedAdd(h, samples, l, 0, txt, b.projected, tm, 2 * d);
+        gather(attn, samples, l, txt, img, d, b.staging);
+        imgOut.forward(b.staging, samples * img, b.projected);
+        gatedAdd(h, samples, l, txt, img, b.projected, im, 2 * d);
 
-        normModulate(h, samples, l, 0, txt, tm, 3 * d, tn);
-        gatedAdd(h, samples, l, 0, txt, txtFf.forward(tn, samples * txt), tm, 5 * d);
-        normModulate(h, samples, l, txt, img, im, 3 * d, xn);
-        gatedAdd(h, samples, l, txt, img, imgFf.forward(xn, samples * img), im, 5 * d);
+        normModulate(h, samples, l, 0, txt, tm, 3 * d, b.normed, 0);
+        txtFf.forward(b.normed, 0, samples * txt, b);
+        gatedAdd(h, samples, l, 0, txt, b.projected, tm, 5 * d);
+        normModulate(h, samples, l, txt, img, im, 3 * d, b.normed, 0);
+        imgFf.forward(b.normed, 0, samples * img, b);
+        gatedAdd(h, samples, l, txt, img, b.projected, im, 5 * d);
     }
 
-    /** LayerNorm + modulation (shift at mOff, scale at mOff + D) of rows [from, from + n) of each sample, stacked into out. */
-    private void normModulate(float[] h, int samples, int l, int from, int n, float[] m, int mOff, float[] out) {
+    /** LayerNorm + modulation (shift at mOff, scale at mOff + D) of rows [from, from + n) of each sample, stacked into out from outOff. */
+    private void normModulate(float[] h, int samples, int l, int from, int n, float[] m, int mOff, float[] out, int outOff) {
         int d = cfg.innerDim();
         for (int s = 0; s < samples; s++)
-            Norms.layerNormModulate(h, (s * l + from) * d, n, d, TransformerConfig.EPS, m, mOff, m, mOff + d, out, s * n * d);
+            Norms.layerNormModulate(h, (s * l + from) * d, n, d, TransformerConfig.EPS, m, mOff, m, mOff + d, out, outOff + s * n * d);
     }
 
     /** h rows [from, from + n) of each sample += gate ⊙ x, x holding those rows stacked. */
@@ -79,10 +85,8 @@ final class DoubleStreamBlock {
             Activations.gatedAdd(h, (s * l + from) * d, x, s * n * d, n, d, m, gOff);
     }
 
-    /** Rows [from, from + n) of each sample, stacked. */
-    private static float[] gather(float[] rows, int samples, int l, int from, int n, int d) {
-        float[] out = new float[samples * n * d];
+    /** Rows [from, from + n) of each sample, stacked into out. */
+    private static void gather(float[] rows, int samples, int l, int from, int n, int d, float[] out) {
         for (int s = 0; s < samples; s++) System.arraycopy(rows, (s * l + from) * d, out, s * n * d, n * d);
-        return out;
     }
 }

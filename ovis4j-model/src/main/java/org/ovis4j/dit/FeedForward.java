@@ -21,17 +21,20 @@ final class FeedForward {
         return down == null ? java.util.List.of(up, gate) : java.util.List.of(up, gate, down);
     }
 
-    /** The gated hidden activations [rows, hidden] written at row stride ldo, column offset off. */
-    void hidden(float[] x, int rows, float[] out, int ldo, int off) {
-        float[] u = up.apply(x, rows);
-        float[] g = gate.apply(x, rows);
-        Activations.siluTimesRows(g, u, rows, hidden, out, ldo, off);
+    /**
+     * The gated hidden activations of rows of x (from element xOff, width D) written at row stride
+     * ldo, column offset off of out: the up half goes straight there and the gate half, through
+     * {@code gateRows} [rows, F], is folded into it.
+     */
+    void hidden(float[] x, int xOff, int rows, float[] out, int ldo, int off, float[] gateRows) {
+        up.forward(x, xOff, up.in(), rows, out, ldo, off);
+        gate.forward(x, xOff, rows, gateRows, 0);
+        Activations.siluGateRows(gateRows, rows, hidden, out, ldo, off);
     }
 
-    /** The full MLP: [rows, D] → [rows, D]. */
-    float[] forward(float[] x, int rows) {
-        float[] h = new float[rows * hidden];
-        hidden(x, rows, h, hidden, 0);
-        return down.apply(h, rows);
+    /** The full MLP of rows of x (from element xOff): [rows, D] → b.projected, through b.mixed and b.gate. */
+    void forward(float[] x, int xOff, int rows, BlockBuffers b) {
+        hidden(x, xOff, rows, b.mixed, hidden, 0, b.gate);
+        down.forward(b.mixed, rows, b.projected);
     }
 }

@@ -26,8 +26,8 @@ final class JointAttention {
         return java.util.List.of(q, k, v);
     }
 
-    /** Projects rows [x, x + rows) of normed input into rows starting at {@code row} of the Q/K/V buffers. */
-    void project(float[] in, int rows, Buffers b, int row, int headDim) {
+    /** Projects {@code rows} rows of normed input into rows starting at {@code row} of the Q/K/V buffers. */
+    void project(float[] in, int rows, BlockBuffers b, int row, int headDim) {
         int d = b.dim;
         q.forward(in, 0, rows, b.q, row * d);
         k.forward(in, 0, rows, b.k, row * d);
@@ -38,45 +38,33 @@ final class JointAttention {
 
     /**
      * Projects {@code samples} stacked blocks of {@code n} rows of one stream (text or image of each
-     * sample) in one multiply per matrix, then places block s at rows s·L + rowInSample of the buffers.
+     * sample, starting at element inOff) in one multiply per matrix, then places block s at rows
+     * s·L + rowInSample of the buffers.
      */
-    void projectSamples(float[] in, int n, Buffers b, int rowInSample, int headDim) {
+    void projectSamples(float[] in, int inOff, int n, BlockBuffers b, int rowInSample, int headDim) {
         int d = b.dim, all = b.samples * n;
-        float[][] qkv = {q.apply(in, all), k.apply(in, all), v.apply(in, all)};
-        Norms.rmsNorm(qkv[0], 0, all * (d / headDim), headDim, normQ, TransformerConfig.EPS, qkv[0]);
-        Norms.rmsNorm(qkv[1], 0, all * (d / headDim), headDim, normK, TransformerConfig.EPS, qkv[1]);
+        Linear[] matrices = {q, k, v};
+        float[][] norms = {normQ, normK, null};
         float[][] dst = {b.q, b.k, b.v};
-        for (int m = 0; m < 3; m++)
+        for (int m = 0; m < 3; m++) {
+            matrices[m].forward(in, inOff, all, b.staging, 0);
+            if (norms[m] != null)
+                Norms.rmsNorm(b.staging, 0, all * (d / headDim), headDim, norms[m], TransformerConfig.EPS, b.staging);
             for (int s = 0; s < b.samples; s++)
-                System.arraycopy(qkv[m], s * n * d, dst[m], (s * b.perSample + rowInSample) * d, n * d);
+                System.arraycopy(b.staging, s * n * d, dst[m], (s * b.perSample + rowInSample) * d, n * d);
+        }
     }
 
     /**
      * RoPE on every row of Q and K (pe holds the [text; image] table once per sample), then softmax
      * attention of each sample over its own rows into {@code out} (row stride ldo). No mask.
      */
-    static void attend(Buffers b, PositionEmbedding pe, int heads, int headDim, float[] out, int ldo) {
+    static void attend(BlockBuffers b, PositionEmbedding pe, int heads, int headDim, float[] out, int ldo) {
         Rope.applyInterleaved(b.q, b.rows, heads, headDim, pe.cos, pe.sin);
         Rope.applyInterleaved(b.k, b.rows, heads, headDim, pe.cos, pe.sin);
         int d = b.dim, l = b.perSample;
         for (int s = 0; s < b.samples; s++)
             Attention.attend(b.q, s * l * d, d, b.k, s * l * d, d, b.v, s * l * d, d, out, s * l * ldo, ldo,
                     l, l, heads, heads, headDim, (float) (1.0 / Math.sqrt(headDim)), false, l);
-    }
-
-    /** Q, K, V for the rows of one forward pass: samples x L (= text + image) rows, reused by every block. */
-    static final class Buffers {
-        final float[] q, k, v;
-        final int rows, dim, samples, perSample;
-
-        Buffers(int samples, int perSample, int dim) {
-            this.samples = samples;
-            this.perSample = perSample;
-            this.rows = samples * perSample;
-            this.dim = dim;
-            q = new float[rows * dim];
-            k = new float[rows * dim];
-            v = new float[rows * dim];
-        }
     }
 }

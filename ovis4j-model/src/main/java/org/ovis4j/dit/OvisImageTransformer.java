@@ -93,12 +93,12 @@ public final class OvisImageTransformer {
         float[] batchIds = new float[samples * ids.length];
         for (int s = 0; s < samples; s++) System.arraycopy(ids, 0, batchIds, s * ids.length, ids.length);
         PositionEmbedding pe = PositionEmbedding.of(batchIds, samples * rows, cfg.axesDimsRope(), TransformerConfig.ROPE_THETA);
-        JointAttention.Buffers buffers = new JointAttention.Buffers(samples, rows, d);
-        for (DoubleStreamBlock blk : doubles) blk.forward(h, samples, txt, img, siluVec, pe, buffers);
-        for (SingleStreamBlock blk : singles) blk.forward(h, samples * rows, siluVec, pe, buffers);
+        BlockBuffers buffers = new BlockBuffers(samples, rows, d, cfg.mlpHidden());
+        for (DoubleStreamBlock blk : doubles) blk.forward(h, txt, img, siluVec, pe, buffers);
+        for (SingleStreamBlock blk : singles) blk.forward(h, siluVec, pe, buffers);
 
         float[] scale = normOutScale.apply(siluVec, 1), shift = normOutShift.apply(siluVec, 1);
-        float[] x = new float[samples * img * d];
+        float[] x = buffers.normed;
         for (int s = 0; s < samples; s++)
             Norms.layerNormModulate(h, (s * rows + txt) * d, img, d, TransformerConfig.EPS, shift, 0, scale, 0, x, s * img * d);
         float[] v = projOut.apply(x, samples * img);

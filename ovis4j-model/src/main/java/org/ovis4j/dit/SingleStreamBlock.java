@@ -33,15 +33,15 @@ final class SingleStreamBlock {
     }
 
     /** Updates h [rows, D] in place (all samples of a batch: the weights are the same for every row); siluVec = SiLU(conditioning vector). */
-    void forward(float[] h, int rows, float[] siluVec, PositionEmbedding pe, JointAttention.Buffers b) {
-        int d = cfg.innerDim(), f = cfg.mlpHidden();
+    void forward(float[] h, float[] siluVec, PositionEmbedding pe, BlockBuffers b) {
+        int d = cfg.innerDim(), f = cfg.mlpHidden(), rows = b.rows;
         float[] m = mod.apply(siluVec, 1); // shift, scale, gate
-        float[] n = new float[rows * d];
-        Norms.layerNormModulate(h, 0, rows, d, TransformerConfig.EPS, m, 0, m, d, n, 0);
-        attn.project(n, rows, b, 0, cfg.attentionHeadDim());
-        float[] cat = new float[rows * (d + f)]; // [attention | MLP hidden] per row
-        JointAttention.attend(b, pe, cfg.numAttentionHeads(), cfg.attentionHeadDim(), cat, d + f);
-        mlp.hidden(n, rows, cat, d + f, d);
-        Activations.gatedAdd(h, projOut.apply(cat, rows), rows, d, m, 2 * d);
+        Norms.layerNormModulate(h, 0, rows, d, TransformerConfig.EPS, m, 0, m, d, b.normed, 0);
+        attn.project(b.normed, rows, b, 0, cfg.attentionHeadDim());
+        // b.mixed holds [attention | MLP hidden] per row: the shared output projection's input.
+        JointAttention.attend(b, pe, cfg.numAttentionHeads(), cfg.attentionHeadDim(), b.mixed, d + f);
+        mlp.hidden(b.normed, 0, rows, b.mixed, d + f, d, b.gate);
+        projOut.forward(b.mixed, rows, b.projected);
+        Activations.gatedAdd(h, b.projected, rows, d, m, 2 * d);
     }
 }

@@ -47,9 +47,9 @@ public final class Activations {
         for (; i < n; i++) out[oOff + i] = up[uOff + i] * silu(gate[gOff + i]);
     }
 
-    /** Rows of separate up and gate matrices [rows, hidden]: out[r·ldo + off + i] = up·silu(gate). */
-    public static void siluTimesRows(float[] gate, float[] up, int rows, int hidden, float[] out, int ldo, int off) {
-        Parallel.forEach(rows, r -> siluTimes(gate, r * hidden, up, r * hidden, out, r * ldo + off, hidden));
+    /** SwiGLU in place over rows: up[r·ldu + off + i] ·= silu(gate[r·hidden + i]) for i < hidden. */
+    public static void siluGateRows(float[] gate, int rows, int hidden, float[] up, int ldu, int off) {
+        Parallel.forEach(rows, r -> siluTimes(gate, r * hidden, up, r * ldu + off, up, r * ldu + off, hidden));
     }
 
     /** SwiGLU with gate and up in separate arrays (Qwen3 MLP): out = silu(gate)·up. */
