@@ -62,12 +62,13 @@ public final class AutoencoderKL {
         int l = cfg.latentChannels();
         if (latentsChw.length != (long) l * h * w)
             throw new OvisException("expected " + l + " x " + h + " x " + w + " latents, got " + latentsChw.length + " values");
+        Workspace ws = new Workspace(); // the tiles are mostly of one size: each reuses the last one's arrays
         return TiledDecode.run(h, w, cfg.downscale(), cfg.outChannels(), tiling, (y0, x0, th, tw) -> {
             float[] tile = new float[l * th * tw];
             for (int c = 0; c < l; c++)
                 for (int y = 0; y < th; y++)
                     System.arraycopy(latentsChw, (c * h + y0 + y) * w + x0, tile, (c * th + y) * tw, tw);
-            return decodeHwc(tile, th, tw, Probe.NONE);
+            return decodeHwc(tile, th, tw, Probe.NONE, ws);
         }).toChw();
     }
 
@@ -76,9 +77,13 @@ public final class AutoencoderKL {
      * writers want it), showing intermediates to {@code probe}.
      */
     public FeatureMap decodeHwc(float[] latentsChw, int h, int w, Probe probe) {
+        return decodeHwc(latentsChw, h, w, probe, new Workspace());
+    }
+
+    private FeatureMap decodeHwc(float[] latentsChw, int h, int w, Probe probe, Workspace ws) {
         FeatureMap z = FeatureMap.fromChw(latentsChw, cfg.latentChannels(), h, w);
         if (postQuantConv != null) z = new FeatureMap(postQuantConv.apply(z.data(), z.pixels()), h, w, z.c());
-        return decoder.forward(z, probe);
+        return decoder.forward(z, probe, ws);
     }
 
     /** image CHW [in_channels, H, W] (values in [−1, 1]) → the latent distribution, CHW [latent, H/8, W/8]. */

@@ -42,22 +42,29 @@ public final class Decoder {
 
     /** latents [h, w, latent_channels] channels-last (unscaled, i.e. after z/scale + shift) → image [8h, 8w, out]. */
     public FeatureMap forward(FeatureMap z, Probe probe) {
+        return forward(z, probe, new Workspace());
+    }
+
+    /** As {@link #forward(FeatureMap, Probe)}, taking activations from (and returning them to) ws; the result is the caller's. */
+    FeatureMap forward(FeatureMap z, Probe probe, Workspace ws) {
         if (z.c() != cfg.latentChannels())
             throw new OvisException("vae decoder: latents have " + z.c() + " channels, expected " + cfg.latentChannels());
-        Scratch scratch = new Scratch();
-        FeatureMap x = convIn.forward(z);
+        FeatureMap x = convIn.forward(z, ws);
         probe.accept("decoder.conv_in", x);
-        x = mid.forward(x, scratch);
+        x = ws.replace(x, mid.forward(x, ws));
         probe.accept("decoder.mid_block", x);
         for (int k = 0; k < resnets.length; k++) {
-            for (ResnetBlock r : resnets[k]) x = r.forward(x, scratch);
-            if (upsamplers[k] != null) x = upsamplers[k].forward(x.upsampleNearest2x());
+            for (ResnetBlock r : resnets[k]) x = ws.replace(x, r.forward(x, ws));
+            if (upsamplers[k] != null) {
+                x = ws.replace(x, x.upsampleNearest2x(ws));
+                x = ws.replace(x, upsamplers[k].forward(x, ws));
+            }
             probe.accept("decoder.up_blocks." + k, x);
         }
         normOut.forward(x, x.data());
         probe.accept("decoder.conv_norm_out", x);
-        Activations.silu(x.data(), x.data().length);
-        x = convOut.forward(x);
+        Activations.silu(x.data(), x.size());
+        x = ws.replace(x, convOut.forward(x, ws));
         probe.accept("decoder.conv_out", x);
         return x;
     }

@@ -43,20 +43,20 @@ public final class Encoder {
     public FeatureMap forward(FeatureMap image, Probe probe) {
         if (image.c() != cfg.inChannels())
             throw new OvisException("vae encoder: image has " + image.c() + " channels, expected " + cfg.inChannels());
-        Scratch scratch = new Scratch();
-        FeatureMap x = convIn.forward(image);
+        Workspace ws = new Workspace();
+        FeatureMap x = convIn.forward(image, ws);
         probe.accept("encoder.conv_in", x);
         for (int b = 0; b < resnets.length; b++) {
-            for (ResnetBlock r : resnets[b]) x = r.forward(x, scratch);
-            if (downsamplers[b] != null) x = downsamplers[b].downsample(x);
+            for (ResnetBlock r : resnets[b]) x = ws.replace(x, r.forward(x, ws));
+            if (downsamplers[b] != null) x = ws.replace(x, downsamplers[b].downsample(x, ws));
             probe.accept("encoder.down_blocks." + b, x);
         }
-        x = mid.forward(x, scratch);
+        x = ws.replace(x, mid.forward(x, ws));
         probe.accept("encoder.mid_block", x);
         normOut.forward(x, x.data());
         probe.accept("encoder.conv_norm_out", x);
-        Activations.silu(x.data(), x.data().length);
-        x = convOut.forward(x);
+        Activations.silu(x.data(), x.size());
+        x = convOut.forward(x, ws);
         probe.accept("encoder.conv_out", x);
         return x;
     }

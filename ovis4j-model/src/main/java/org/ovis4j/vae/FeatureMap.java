@@ -15,6 +15,9 @@ public record FeatureMap(float[] data, int h, int w, int c) {
 
     public int pixels() { return h * w; }
 
+    /** Values held: h·w·c. */
+    public int size() { return data.length; }
+
     /** A channels-last copy of chw [c, h, w]. */
     public static FeatureMap fromChw(float[] chw, int c, int h, int w) {
         if (chw.length != (long) c * h * w)
@@ -43,10 +46,10 @@ public record FeatureMap(float[] data, int h, int w, int c) {
         return chw;
     }
 
-    /** Nearest-neighbour ×2: every pixel becomes a 2×2 block. */
-    FeatureMap upsampleNearest2x() {
+    /** Nearest-neighbour ×2 into a map from the workspace: every pixel becomes a 2×2 block. */
+    FeatureMap upsampleNearest2x(Workspace ws) {
         int h2 = 2 * h, w2 = 2 * w;
-        float[] out = new float[data.length * 4];
+        float[] out = ws.take(Math.multiplyExact(data.length, 4));
         Parallel.forEach(h, y -> {
             int row = (2 * y) * w2 * c;
             for (int x = 0; x < w; x++) {

@@ -25,6 +25,6 @@ final class GroupNorm {
     /** out[0, x.size) = SiLU(GN(x)). */
     void forwardSilu(FeatureMap x, float[] out) {
         forward(x, out);
-        Activations.silu(out, x.data().length);
+        Activations.silu(out, x.size());
     }
 }

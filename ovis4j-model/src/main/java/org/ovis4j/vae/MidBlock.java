@@ -13,9 +13,16 @@ final class MidBlock {
         second = new ResnetBlock(w, prefix + "resnets.1.", channels, channels, groups);
     }
 
-    FeatureMap forward(FeatureMap x, Scratch scratch) {
-        FeatureMap h = first.forward(x, scratch);
-        if (attention != null) h = attention.forward(h, scratch);
-        return second.forward(h, scratch);
+    /** A new map from the workspace; x is left unchanged. */
+    FeatureMap forward(FeatureMap x, Workspace ws) {
+        FeatureMap h = first.forward(x, ws);
+        if (attention != null) {
+            FeatureMap a = attention.forward(h, ws);
+            ws.give(h.data());
+            h = a;
+        }
+        FeatureMap out = second.forward(h, ws);
+        ws.give(h.data());
+        return out;
     }
 }

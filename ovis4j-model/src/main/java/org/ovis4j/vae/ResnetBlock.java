@@ -30,14 +30,16 @@ final class ResnetBlock {
         }
     }
 
-    /** A new map [h, w, cout]; x is left unchanged. */
-    FeatureMap forward(FeatureMap x, Scratch scratch) {
+    /** A new map [h, w, cout] from the workspace; x is left unchanged. */
+    FeatureMap forward(FeatureMap x, Workspace ws) {
         if (x.c() != cin) throw new IllegalArgumentException("resnet: " + x.c() + " channels, expected " + cin);
-        float[] t = scratch.get(x.data().length);
+        float[] t = ws.take(x.size());
         norm1.forwardSilu(x, t);
-        FeatureMap h = conv1.forward(t, x.h(), x.w());
+        FeatureMap h = conv1.forward(t, x.h(), x.w(), ws);
+        ws.give(t);
         norm2.forwardSilu(h, h.data());
-        FeatureMap out = conv2.forward(h);
+        FeatureMap out = conv2.forward(h, ws);
+        ws.give(h.data());
         if (shortcut == null) out.addInPlace(x.data());
         else shortcut.forwardAdd(x.data(), x.pixels(), out.data());
         return out;

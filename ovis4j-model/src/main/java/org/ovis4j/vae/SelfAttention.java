@@ -37,16 +37,20 @@ final class SelfAttention {
         return new Linear(t.reshape(c, c), w.get(name + ".bias").expectShape(c));
     }
 
-    /** A new map x + attention(x). */
-    FeatureMap forward(FeatureMap x, Scratch scratch) {
+    /** A new map x + attention(x) from the workspace; x is left unchanged. */
+    FeatureMap forward(FeatureMap x, Workspace ws) {
         int n = x.pixels();
-        float[] t = scratch.get(x.data().length);
+        float[] t = ws.take(x.size()), q = ws.take(x.size()), k = ws.take(x.size()), v = ws.take(x.size());
         norm.forward(x, t);
-        float[] q = toQ.apply(t, n), k = toK.apply(t, n), v = toV.apply(t, n);
+        toQ.forward(t, n, q);
+        toK.forward(t, n, k);
+        toV.forward(t, n, v);
         float[] o = t; // the normalised input is no longer needed
         Attention.attend(q, c, k, c, v, c, o, c, n, n, 1, 1, c, (float) (1.0 / Math.sqrt(c)), false, n);
-        float[] y = x.data().clone();
-        toOut.forwardAdd(o, n, y);
-        return new FeatureMap(y, x.h(), x.w(), c);
+        FeatureMap y = ws.map(x.h(), x.w(), c);
+        System.arraycopy(x.data(), 0, y.data(), 0, x.size());
+        toOut.forwardAdd(o, n, y.data());
+        for (float[] a : new float[][] {t, q, k, v}) ws.give(a);
+        return y;
     }
 }

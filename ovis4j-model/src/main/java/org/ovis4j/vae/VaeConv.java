@@ -17,23 +17,23 @@ final class VaeConv {
 
     int out() { return conv.out(); }
 
-    /** Stride 1, zero padding k/2 on every side: the output has the input's size. */
-    FeatureMap forward(FeatureMap x) {
-        return forward(x.data(), x.h(), x.w());
+    /** Stride 1, zero padding k/2 on every side: a map of the input's size, from the workspace. */
+    FeatureMap forward(FeatureMap x, Workspace ws) {
+        return forward(x.data(), x.h(), x.w(), ws);
     }
 
-    /** As {@link #forward(FeatureMap)} for an input [h, w, cin] held at the start of {@code x} (e.g. a scratch buffer). */
-    FeatureMap forward(float[] x, int h, int w) {
+    /** As {@link #forward(FeatureMap, Workspace)} for an input [h, w, cin] held in {@code x}. */
+    FeatureMap forward(float[] x, int h, int w, Workspace ws) {
         int p = k / 2;
-        int[] hw = new int[2];
-        float[] y = conv.forward(x, h, w, 1, p, p, p, p, hw);
-        return new FeatureMap(y, hw[0], hw[1], conv.out());
+        FeatureMap y = ws.map(conv.outHeight(h, 1, p, p), conv.outWidth(w, 1, p, p), conv.out());
+        conv.forward(x, h, w, 1, p, p, p, p, y.data());
+        return y;
     }
 
     /** The FLUX/diffusers Downsample2D: zero pad right and bottom by 1, then stride 2 without other padding. */
-    FeatureMap downsample(FeatureMap x) {
-        int[] hw = new int[2];
-        float[] y = conv.forward(x.data(), x.h(), x.w(), 2, 0, 0, 1, 1, hw);
-        return new FeatureMap(y, hw[0], hw[1], conv.out());
+    FeatureMap downsample(FeatureMap x, Workspace ws) {
+        FeatureMap y = ws.map(conv.outHeight(x.h(), 2, 0, 1), conv.outWidth(x.w(), 2, 0, 1), conv.out());
+        conv.forward(x.data(), x.h(), x.w(), 2, 0, 0, 1, 1, y.data());
+        return y;
     }
 }

@@ -1,6 +1,7 @@
 package org.ovis4j.core.kernel;
 
 import org.ovis4j.core.OvisException;
+import org.ovis4j.core.parallel.Parallel;
 import org.ovis4j.core.tensor.Tensor;
 
 /**
@@ -25,28 +26,34 @@ public final class Conv2d {
     public int in() { return cin; }
     public int out() { return cout; }
 
+    /** Output rows for h input rows with the given stride and zero padding above and below. */
+    public int outHeight(int h, int stride, int padTop, int padBottom) {
+        return (h + padTop + padBottom - kh) / stride + 1;
+    }
+
+    /** Output columns for w input columns with the given stride and zero padding left and right. */
+    public int outWidth(int w, int stride, int padLeft, int padRight) {
+        return (w + padLeft + padRight - kw) / stride + 1;
+    }
+
     /**
-     * padTop/padLeft zeros before, padBottom/padRight after; returns y with Ho = (H + pt + pb − kh)/stride + 1.
+     * y [Ho, Wo, Cout] (y holds at least that many values) for x [H, W, Cin] with padTop/padLeft zeros
+     * before and padBottom/padRight after: Ho = {@link #outHeight}, Wo = {@link #outWidth}.
      */
-    public float[] forward(float[] x, int h, int w, int stride, int padTop, int padLeft, int padBottom, int padRight,
-                           int[] outHw) {
-        int ho = (h + padTop + padBottom - kh) / stride + 1;
-        int wo = (w + padLeft + padRight - kw) / stride + 1;
-        outHw[0] = ho;
-        outHw[1] = wo;
-        float[] y = new float[ho * wo * cout];
+    public void forward(float[] x, int h, int w, int stride, int padTop, int padLeft, int padBottom, int padRight, float[] y) {
+        int ho = outHeight(h, stride, padTop, padBottom), wo = outWidth(w, stride, padLeft, padRight);
+        if (y.length < (long) ho * wo * cout) throw new IllegalArgumentException("conv: output holds " + y.length + " values");
         int k = cin * kh * kw;
         if (kh == 1 && kw == 1 && stride == 1 && padTop == 0 && padLeft == 0) {
             matmul.forward(x, h * w, y);
-            return y;
+            return;
         }
-        int bandRows = Math.max(1, Math.min(ho, (1 << 22) / Math.max(1, wo * k)));
-        float[] cols = new float[bandRows * wo * k];
-        float[] band = new float[bandRows * wo * cout];
+        int bandRows = Math.max(1, Math.min(ho, BAND_VALUES / Math.max(1, wo * k)));
+        float[] cols = bandBuffer(bandRows * wo * k);
         for (int r0 = 0; r0 < ho; r0 += bandRows) {
             int rows = Math.min(bandRows, ho - r0);
             int rr0 = r0;
-            org.ovis4j.core.parallel.Parallel.forEach(rows, rr -> {
+            Parallel.forEach(rows, rr -> {
                 int oy = rr0 + rr;
                 for (int ox = 0; ox < wo; ox++) {
                     int dst = (rr * wo + ox) * k;
@@ -65,9 +72,22 @@ public final class Conv2d {
                     }
                 }
             });
-            matmul.forward(cols, rows * wo, band);
-            System.arraycopy(band, 0, y, r0 * wo * cout, rows * wo * cout);
+            matmul.forward(cols, 0, rows * wo, y, r0 * wo * cout);
         }
-        return y;
+    }
+
+    /** Patch values per band: 16 MiB of floats, enough rows to keep the GEMM's row blocks full. */
+    private static final int BAND_VALUES = 1 << 22;
+    /** The calling thread's patch buffer, kept between calls: a VAE decode makes about 30 of them per tile. */
+    private static final ThreadLocal<float[]> BANDS = ThreadLocal.withInitial(() -> new float[0]);
+
+    private static float[] bandBuffer(int n) {
+        float[] b = BANDS.get();
+        if (b.length < n) {
+            BANDS.remove(); // the old one can go before the larger one is allocated
+            b = new float[n];
+            BANDS.set(b);
+        }
+        return b;
     }
 }
