@@ -160,6 +160,7 @@ final class BenchCommand implements Callable<Integer> {
                         flops / ditSeconds / 1e9, f == 1 ? ", includes preparing the weights" : "");
             }
 
+            pipe.collectDeadActivations(); // as generate does
             long t3 = System.nanoTime();
             float[] z = new float[16 * h * w];
             System.arraycopy(v, 0, z, 0, Math.min(z.length, v.length));

@@ -150,6 +150,21 @@ public final class OvisImage implements AutoCloseable {
         textStore.unload();
     }
 
+    /** Set by the launcher ({@code -Dovis4j.collectBetweenPhases=true}); off for applications that embed the library. */
+    private static final boolean COLLECT_BETWEEN_PHASES = Boolean.getBoolean("ovis4j.collectBetweenPhases");
+
+    /**
+     * Between denoising and decoding: the transformer's activation buffers (about 1 GiB per sample
+     * at 1024x1024) have just died and the VAE is about to need about as much. G1 grows the heap
+     * rather than collect dead humongous arrays promptly, which added 1.2 GiB to the peak of a Q8_0
+     * 1024x1024 run; with the launcher's setting this collects them now (a full collection of a
+     * small live heap, tens of milliseconds). Applications that embed the library keep their own
+     * collector policy: without the setting this does nothing.
+     */
+    public void collectDeadActivations() {
+        if (COLLECT_BETWEEN_PHASES) System.gc();
+    }
+
     void trace(Trace t) {
         trace = t == null ? Trace.NONE : t;
     }
@@ -216,6 +231,7 @@ public final class OvisImage implements AutoCloseable {
             checkCancelled(g);
         }
 
+        collectDeadActivations();
         listener.onStage("decode");
         float[] z = Latents.unpack(x, latentChannels, h, w);
         float scaling = (float) vae.config().scalingFactor(), shift = (float) vae.config().shiftFactor();

@@ -34,12 +34,12 @@ public final class JavaMatmul implements MatmulBackend {
     }
 
     /**
-     * The weights used where they are (memory-mapped), each KC x NR block widened into a panel when
+     * The weights used where they are (memory-mapped), each KC x NR block widened (or, for Q8_0,
+     * dequantized) into a panel when
      * the GEMM reaches it: no copy at all, for layers that run on few rows (the text encoder), where
      * the repacked copy would cost more memory than the per-call packing costs time.
      */
     public Prepared inPlace(Tensor weight) {
-        if (weight.blockScales() != null) return prepare(weight);
         return new InPlace(weight);
     }
 

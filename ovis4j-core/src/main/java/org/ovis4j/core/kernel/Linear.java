@@ -98,8 +98,8 @@ public final class Linear {
                     prepared = p;
                 } else if (p == null) {
                     p = int8 ? MatmulBackends.current().prepareInt8(weight) : MatmulBackends.forWeight(weight).prepare(weight);
-                    // The prepared copy replaces the mapped pages; they stay in the page cache, not in our RSS.
-                    if (weight.data().isMapped()) weight.data().unload();
+                    // The prepared copy replaces the mapped pages (Q8_0 scales included); they stay in the page cache, not in our RSS.
+                    weight.releasePages();
                     prepared = p;
                 }
             }

@@ -119,7 +119,7 @@ public final class TensorStore implements AutoCloseable {
      * come back on the next read as minor faults): for weights used in place and then idle.
      */
     public void unload() {
-        for (Tensor t : tensors.values()) if (t.data().isMapped()) t.data().unload();
+        for (Tensor t : tensors.values()) t.releasePages();
     }
 
     @Override

@@ -60,6 +60,15 @@ public final class Tensor {
     /** The Q8_0 block scales, or null for a plain tensor. */
     public Tensor blockScales() { return blockScales; }
 
+    /**
+     * Drops this tensor's memory-mapped pages (values and, for Q8_0, block scales) from the process:
+     * they stay in the page cache and fault back in if read again. No effect on heap or native copies.
+     */
+    public void releasePages() {
+        if (data.isMapped()) data.unload();
+        if (blockScales != null) blockScales.releasePages();
+    }
+
     /** True for float tensors and Q8_0 matrices: what a layer can multiply by. */
     public boolean isWeight() { return dtype.isFloat() || blockScales != null; }
 
