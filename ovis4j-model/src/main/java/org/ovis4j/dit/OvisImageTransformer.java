@@ -1,5 +1,6 @@
 package org.ovis4j.dit;
 
+import java.util.concurrent.atomic.AtomicReference;
 import org.ovis4j.checkpoint.Weights;
 import org.ovis4j.core.OvisException;
 import org.ovis4j.core.kernel.Activations;
@@ -17,6 +18,11 @@ public final class OvisImageTransformer {
     private final TimestepEmbedding time;
     private final DoubleStreamBlock[] doubles;
     private final SingleStreamBlock[] singles;
+    /**
+     * The last forward's activation buffers, kept for the next one (every denoising step has the same
+     * shapes): a forward takes them out and puts them back, so concurrent forwards never share them.
+     */
+    private final AtomicReference<BlockBuffers> spareBuffers = new AtomicReference<>();
 
     public OvisImageTransformer(TransformerConfig cfg, Weights w) {
         this.cfg = cfg;
@@ -45,6 +51,11 @@ public final class OvisImageTransformer {
         for (DoubleStreamBlock b : doubles) all.addAll(b.tokenLayers());
         for (SingleStreamBlock b : singles) all.addAll(b.tokenLayers());
         return all;
+    }
+
+    /** Drops the activation buffers kept between forwards (about 1 GiB per sample at 1024x1024): when denoising is over. */
+    public void releaseBuffers() {
+        spareBuffers.set(null);
     }
 
     public TransformerConfig config() {
@@ -93,7 +104,11 @@ public final class OvisImageTransformer {
         float[] batchIds = new float[samples * ids.length];
         for (int s = 0; s < samples; s++) System.arraycopy(ids, 0, batchIds, s * ids.length, ids.length);
         PositionEmbedding pe = PositionEmbedding.of(batchIds, samples * rows, cfg.axesDimsRope(), TransformerConfig.ROPE_THETA);
-        BlockBuffers buffers = new BlockBuffers(samples, rows, d, cfg.mlpHidden());
+        BlockBuffers buffers = spareBuffers.getAndSet(null);
+        if (buffers == null || buffers.samples != samples || buffers.perSample != rows) {
+            buffers = null; // let a spare of another shape go before allocating
+            buffers = new BlockBuffers(samples, rows, d, cfg.mlpHidden());
+        }
         for (DoubleStreamBlock blk : doubles) blk.forward(h, txt, img, siluVec, pe, buffers);
         for (SingleStreamBlock blk : singles) blk.forward(h, siluVec, pe, buffers);
 
@@ -102,6 +117,7 @@ public final class OvisImageTransformer {
         for (int s = 0; s < samples; s++)
             Norms.layerNormModulate(h, (s * rows + txt) * d, img, d, TransformerConfig.EPS, shift, 0, scale, 0, x, s * img * d);
         float[] v = projOut.apply(x, samples * img);
+        spareBuffers.set(buffers);
         float[][] out = new float[samples][];
         int per = img * cfg.outChannels();
         for (int s = 0; s < samples; s++) out[s] = java.util.Arrays.copyOfRange(v, s * per, (s + 1) * per);

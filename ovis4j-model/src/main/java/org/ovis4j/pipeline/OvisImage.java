@@ -154,14 +154,15 @@ public final class OvisImage implements AutoCloseable {
     private static final boolean COLLECT_BETWEEN_PHASES = Boolean.getBoolean("ovis4j.collectBetweenPhases");
 
     /**
-     * Between denoising and decoding: the transformer's activation buffers (about 1 GiB per sample
-     * at 1024x1024) have just died and the VAE is about to need about as much. G1 grows the heap
-     * rather than collect dead humongous arrays promptly, which added 1.2 GiB to the peak of a Q8_0
-     * 1024x1024 run; with the launcher's setting this collects them now (a full collection of a
-     * small live heap, tens of milliseconds). Applications that embed the library keep their own
-     * collector policy: without the setting this does nothing.
+     * Between denoising and decoding: drops the transformer's activation buffers (about 1 GiB per
+     * sample at 1024x1024, kept from step to step) just before the VAE needs about as much. G1 grows
+     * the heap rather than collect dead humongous arrays promptly, which added 1.2 GiB to the peak of
+     * a Q8_0 1024x1024 run; with the launcher's setting this also collects them now (a full
+     * collection of a small live heap, tens of milliseconds). Applications that embed the library
+     * keep their own collector policy: without the setting no collection is asked for.
      */
     public void collectDeadActivations() {
+        transformer.releaseBuffers();
         if (COLLECT_BETWEEN_PHASES) System.gc();
     }
 

@@ -46,6 +46,27 @@ class OvisImageTransformerTest {
     }
 
     @Test
+    void buffersKeptBetweenForwardsDoNotChangeResults() {
+        try (TensorStore store = TensorStore.openFolder(Goldens.tiny().resolve("transformer"))) {
+            TransformerConfig cfg = TransformerConfig.fromDiffusers(Goldens.tiny().resolve("transformer/config.json"));
+            float[] x = Goldens.floats(V, "in.hidden_states"), c = Goldens.floats(V, "in.encoder_hidden_states");
+            float[] t = Goldens.floats(V, "in.timestep");
+            int img = 6, txt = 5;
+            float[] x1 = sample(x, 1, img * 64), c0 = sample(c, 0, txt * 64), c1 = sample(c, 1, txt * 64);
+            float[] fresh = new OvisImageTransformer(cfg, new StoreWeights(store)).forward(x1, img, c1, txt, t[1], ids(txt, img));
+            OvisImageTransformer model = new OvisImageTransformer(cfg, new StoreWeights(store));
+            // the same shape with other values, then a batch of two (other shapes), then the case again
+            model.forward(sample(x, 0, img * 64), img, c0, txt, t[0], ids(txt, img));
+            float[][] batch = model.forward(x1, img, new float[][] {c1, c0}, txt, t[1], ids(txt, img));
+            org.junit.jupiter.api.Assertions.assertArrayEquals(fresh, model.forward(x1, img, c1, txt, t[1], ids(txt, img)));
+            org.junit.jupiter.api.Assertions.assertArrayEquals(fresh, model.forward(x1, img, c1, txt, t[1], ids(txt, img)));
+            model.releaseBuffers();
+            org.junit.jupiter.api.Assertions.assertArrayEquals(fresh, model.forward(x1, img, c1, txt, t[1], ids(txt, img)));
+            Goldens.assertParity("batch sample 0", fresh, batch[0]);
+        }
+    }
+
+    @Test
     void originalLayoutGivesTheSameForward() {
         var tiny = Goldens.tiny();
         try (TensorStore store = TensorStore.open("original", java.util.List.of(tiny.resolve("original/ovis_image.safetensors")))) {
