@@ -16,7 +16,11 @@ final class BlockBuffers {
     final float[] staging;
     /** Output projections [rows, D] (attention out, MLP down), before the gated residual add. */
     final float[] projected;
-    /** [rows, D + F]: attention output then gated MLP hidden per row (single blocks); [rows, F] MLP hidden (double). */
+    /**
+     * Single blocks: [rows, D + F], attention output then gated MLP hidden per row (the shared output
+     * projection's input). Double blocks: first the attention output [rows, D], then, once that is
+     * projected, the MLP hidden [rows, F].
+     */
     final float[] mixed;
     /** The gate half of SwiGLU [rows, F], before it is folded into the up half. */
     final float[] gate;
