@@ -4,11 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorSpecies;
 import org.ovis4j.core.parallel.Parallel;
 import org.ovis4j.core.tensor.Tensor;
 
@@ -20,8 +16,6 @@ import org.ovis4j.core.tensor.Tensor;
 final class PackedQ8 implements MatmulBackend.Prepared, Gemm.PanelSource {
     private static final int NR = Gemm.NR, L = Gemm.L, BLOCK = Tensor.Q8_BLOCK;
     private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    /** Bytes that widen to one float vector; null where that shape does not exist (then scalar). */
-    private static final VectorSpecies<Byte> B = L * 8 >= 64 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
 
     private final int n, k;
     /** values[((p·K) + kk)·NR + j] = W[p·NR + j, kk]. */
@@ -74,12 +68,10 @@ final class PackedQ8 implements MatmulBackend.Prepared, Gemm.PanelSource {
         for (int kk = 0; kk < kc; kk++) {
             long vAt = vBase + (long) kk * NR, sAt = sBase + (long) ((k0 + kk) / BLOCK) * NR * 4;
             int dst = off + kk * NR;
-            if (B != null) {
-                for (int h = 0; h < NR; h += L) {
-                    FloatVector q = (FloatVector) ByteVector.fromMemorySegment(B, values, vAt + h, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.B2F, Gemm.S, 0);
-                    q.mul(FloatVector.fromMemorySegment(Gemm.S, scales, sAt + 4L * h, ByteOrder.LITTLE_ENDIAN)).intoArray(panel, dst + h);
-                }
+            if (Widen.INT8 != null) {
+                for (int h = 0; h < NR; h += L)
+                    Widen.int8ToFloats(values, vAt + h)
+                            .mul(FloatVector.fromMemorySegment(Gemm.S, scales, sAt + 4L * h, ByteOrder.LITTLE_ENDIAN)).intoArray(panel, dst + h);
             } else {
                 for (int j = 0; j < NR; j++)
                     panel[dst + j] = values.get(ValueLayout.JAVA_BYTE, vAt + j) * scales.get(FLOAT_LE, sAt + 4L * j);

@@ -17,9 +17,18 @@ import org.ovis4j.core.tensor.Tensor;
 public final class Widen {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
-    /** Bytes matching one float vector: a quarter of its bit width; null where no such shape exists (then scalar). */
-    private static final VectorSpecies<Byte> B = F.vectorBitSize() / 4 >= 64
+    /**
+     * Int8 values matching one float vector (a quarter of its bit width), for Q8_0 weights; null where
+     * no such shape exists (128-bit floats), and then callers go scalar.
+     */
+    static final VectorSpecies<Byte> INT8 = F.vectorBitSize() / 4 >= 64
             ? VectorSpecies.of(byte.class, VectorShape.forBitSize(F.vectorBitSize() / 4)) : null;
+
+    /** One float vector of the int8 values at byte offset {@code at} (needs {@link #INT8}). */
+    static FloatVector int8ToFloats(MemorySegment values, long at) {
+        return (FloatVector) ByteVector.fromMemorySegment(INT8, values, at, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.B2F, F, 0);
+    }
     /** Shorts matching one float vector: half its bit width. */
     private static final VectorSpecies<Short> SH = ShortVector.SPECIES_PREFERRED.length() == 2 * F.length()
             ? halfSpecies() : ShortVector.SPECIES_64;
@@ -54,10 +63,8 @@ public final class Widen {
             int run = (int) Math.min(Tensor.Q8_BLOCK - at % Tensor.Q8_BLOCK, count - i);
             float s = scales.getFloat(at / Tensor.Q8_BLOCK);
             int j = 0;
-            if (B != null)
-                for (; j + n <= run; j += n)
-                    ((FloatVector) ByteVector.fromMemorySegment(B, values, at + j, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.B2F, F, 0)).mul(s).intoArray(dst, off + i + j);
+            if (INT8 != null)
+                for (; j + n <= run; j += n) int8ToFloats(values, at + j).mul(s).intoArray(dst, off + i + j);
             for (; j < run; j++) dst[off + i + j] = values.get(ValueLayout.JAVA_BYTE, at + j) * s;
             i += run;
         }
