@@ -31,7 +31,7 @@ import org.ovis4j.data.render.Renderer;
 import org.ovis4j.data.render.SampleGenerator;
 import org.ovis4j.data.render.SampleSpec;
 import org.ovis4j.data.render.TextItem;
-import org.ovis4j.data.shard.TarReader;
+import org.ovis4j.core.tar.TarReader;
 import org.ovis4j.eval.PromptFile;
 
 /** Shards, metadata, filters and determinism of the data engine, on small runs. */
@@ -95,7 +95,7 @@ class DataEngineTest {
             Map<String, Object> s = (Map<String, Object>) o;
             Path tar = first.resolve((String) s.get("file"));
             assertEquals(Files.size(tar), (Long) s.get("bytes"));
-            Map<String, byte[]> entries = TarReader.read(tar);
+            Map<String, byte[]> entries = TarReader.readAll(tar);
             List<String> names = new ArrayList<>(entries.keySet());
             assertEquals(2 * (Long) s.get("samples"), names.size());
             for (int i = 0; i < names.size(); i += 2) {

@@ -12,6 +12,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import org.ovis4j.core.tar.TarWriter;
 
 /**
  * Writes samples into numbered tar shards of at most {@code perShard} samples each, WebDataset

@@ -1,4 +1,4 @@
-package org.ovis4j.data.shard;
+package org.ovis4j.core.tar;
 
 import java.io.IOException;
 import java.io.OutputStream;
