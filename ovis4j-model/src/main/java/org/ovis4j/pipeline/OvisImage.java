@@ -243,6 +243,16 @@ public final class OvisImage implements AutoCloseable {
         return GeneratedImage.fromDecoded(decoded, g.width(), g.height(), parameters(g));
     }
 
+    /**
+     * prompt_embeds [msl, hidden] for one prompt exactly as {@link #generate} computes them (template,
+     * truncation, right padding, the 28 dropped rows; pad rows exactly zero), telling {@code listener}
+     * when the template had to be cut. Training caches its text states through this, so that they are
+     * the states generation conditions on.
+     */
+    public float[] encodePrompt(String prompt, int maxSequenceLength, ProgressListener listener) {
+        return encodePrompt("prompt", prompt, maxSequenceLength, listener);
+    }
+
     /** prompt_embeds [msl, hidden] for one prompt, warning when the template had to be cut. */
     private float[] encodePrompt(String name, String prompt, int msl, ProgressListener listener) {
         OvisPrompt.Encoded enc = OvisPrompt.encode(tokenizer, prompt, msl);
