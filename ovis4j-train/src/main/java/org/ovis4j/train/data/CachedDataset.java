@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.ovis4j.core.OvisException;
-import org.ovis4j.core.json.Config;
 import org.ovis4j.core.json.Json;
 import org.ovis4j.core.random.GaussianNoise;
 import org.ovis4j.core.safetensors.SafetensorsFile;
@@ -58,7 +57,6 @@ public final class CachedDataset implements AutoCloseable {
         }
 
         public static Position fromJson(String where, Map<String, Object> json) {
-            Config c = new Config(where, json);
             for (String k : List.of("seed", "epoch", "cursor"))
                 if (!(json.get(k) instanceof Long)) throw new OvisException(where + ": missing integer key \"" + k + "\"");
             return new Position((Long) json.get("seed"), (Long) json.get("epoch"), (Long) json.get("cursor"));
@@ -77,7 +75,6 @@ public final class CachedDataset implements AutoCloseable {
 
     private record Part(SafetensorsFile file, int first, List<String> keys, List<String> captions) {}
 
-    private final Path dir;
     private final CacheManifest manifest;
     private final Options options;
     private final Arena arena = Arena.ofShared();
@@ -88,7 +85,6 @@ public final class CachedDataset implements AutoCloseable {
     private int[] order;
 
     private CachedDataset(Path dir, Options options, Position at) {
-        this.dir = dir;
         this.options = options;
         try {
             this.manifest = CacheManifest.read(dir);

@@ -20,13 +20,18 @@ final class TestShards {
 
     /** A w x h PNG whose pixels are a function of (seed, x, y, channel). */
     static byte[] png(int w, int h, int seed) {
-        byte[] rgb = new byte[w * h * 3];
-        for (int i = 0; i < rgb.length; i++) rgb[i] = (byte) (i * 37 + seed * 101 + (i / (3 * w)) * 11);
         try {
-            return PngWriter.encode(rgb, w, h, null);
+            return PngWriter.encode(rgb(w, h, seed), w, h, null);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The pixels of {@link #png}, HWC bytes. */
+    static byte[] rgb(int w, int h, int seed) {
+        byte[] rgb = new byte[w * h * 3];
+        for (int i = 0; i < rgb.length; i++) rgb[i] = (byte) (i * 37 + seed * 101 + (i / (3 * w)) * 11);
+        return rgb;
     }
 
     static byte[] json(String key, String prompt) {
