@@ -167,7 +167,9 @@ public final class CacheBuilder {
             if (!shard.name().equals(meta.get("source")) || !Long.toString(bytes).equals(meta.get("source_bytes")))
                 throw new OvisException(file + ": was built from " + meta.get("source") + " of " + meta.get("source_bytes")
                         + " bytes, not " + shard.name() + " of " + bytes + " bytes; delete it or use another cache folder");
-            return Integer.parseInt(meta.get("records"));
+            String records = meta.get("records");
+            if (records == null || !records.matches("\\d+")) throw new OvisException(file + ": not a cache shard (no record count)");
+            return Integer.parseInt(records);
         } catch (IOException e) {
             throw new OvisException(shard.path() + ": cannot read (" + e.getMessage() + ")");
         }
