@@ -34,8 +34,10 @@ import org.ovis4j.train.param.Parameters;
  * an explicit fmadd; the addcmul kernel's {@code self + value*t1*t2} is contracted to one fma); this was
  * read off the goldens, where both moments after step 2 are reproduced on every element, and an unfused
  * addcmul would miss 15 % of them. The one known difference: torch's float32 {@code sqrt} goes through
- * MKL's vector math library, which is not correctly rounded; Java's is. On the goldens that changes
- * sqrt(v) by one ulp on 0.56 % of the elements and the updated parameter by at most one ulp there.
+ * MKL's vector math library (ATen's {@code vml.h}), which is not correctly rounded; Java's is. On the
+ * goldens the parameters differ on 0.56 % of the elements after step 1 (0.37 % after step 2), by at
+ * most 3e-8 (one ulp of the parameter or two of the update), and every one of those becomes exact when
+ * sqrt(v) is moved by one ulp.
  *
  * <p>The optimizer does not clip ({@link GradClip}) or schedule ({@link LearningRateSchedule}); the
  * training step calls them around {@link #step(double)}. Its state is written and read back bit-exactly
