@@ -8,13 +8,16 @@ import org.ovis4j.core.parallel.Parallel;
  * forward and backward, all three products through the one {@link Gemm}:
  *
  * <pre>
- *   y     = cols · Wᵀ + b        cols [rows, K] = im2col(x),  K = Cin·k·k in PyTorch's (ci, ky, kx) order
- *   dW   += dYᵀ · cols           (dY transposed per band: the GEMM's A is row-major)
+ *   y     = cols · W'ᵀ + b       cols [rows, K] = im2col(x),  K = k·k·Cin in (ky, kx, ci) order
+ *   dW'  += dYᵀ · cols           (dY transposed per band: the GEMM's A is row-major)
  *   db   += Σ_rows dY
- *   dcols = dY · W,   dX += col2im(dcols)
+ *   dcols = dY · W',  dX += col2im(dcols)
  * </pre>
  *
- * W is the PyTorch weight [Cout, Cin, k, k] read as a [Cout, K] matrix. The output rows of all images
+ * W' is the PyTorch weight [Cout, Cin, k, k] with its columns reordered to (ky, kx, ci), a small copy
+ * made per call: in that order a patch row is k runs of k·Cin contiguous input values (the kernel's
+ * row of pixels, channels-last), copied whole, where PyTorch's (ci, ky, kx) order would scatter every
+ * value. dW' is reordered back into the PyTorch layout when added to dWeight. The output rows of all images
  * are processed in bands of whole output lines, so the patch matrix stays bounded whatever the batch;
  * the backward rebuilds each band's patches from x instead of keeping them. A 1×1 convolution without
  * stride or padding (the resnet shortcuts, and the mid-block attention's per-pixel projections, whose
@@ -86,7 +89,7 @@ public final class Conv2dOp {
     public void forward(float[] weight, float[] bias, float[] x, int batch, int h, int w, float[] y, ConvBuffers buf) {
         check(batch, h, w);
         int ho = outHeight(h), wo = outWidth(w), kk = patch(), lines = batch * ho;
-        var wt = MatrixPanels.transposed(weight, 0, kk);
+        var wt = MatrixPanels.transposed(reordered(weight, buf), 0, kk);
         int band = bandLines(lines, wo);
         for (int l0 = 0; l0 < lines; l0 += band) {
             int n = Math.min(band, lines - l0), rows = n * wo;
@@ -109,15 +112,17 @@ public final class Conv2dOp {
                          float[] dx, float[] dWeight, float[] dBias, ConvBuffers buf) {
         check(batch, h, w);
         int ho = outHeight(h), wo = outWidth(w), kk = patch(), lines = batch * ho;
-        var wRows = MatrixPanels.rowMajor(weight, 0, kk);
+        var wRows = MatrixPanels.rowMajor(reordered(weight, buf), 0, kk);
         double[] biasSum = dBias != null ? new double[cout] : null;
+        float[] dw = dWeight == null ? null : isPointwise() ? dWeight : buf.weightGrad(cout * kk);
+        if (dw != null && dw != dWeight) java.util.Arrays.fill(dw, 0, cout * kk, 0f);
         int band = bandLines(lines, wo);
         for (int l0 = 0; l0 < lines; l0 += band) {
             int n = Math.min(band, lines - l0), rows = n * wo, r0 = l0 * wo;
-            if (dWeight != null || dBias != null) {
+            if (dw != null || dBias != null) {
                 float[] dyT = buf.dyT(rows * cout);
                 transposeBand(dy, r0, rows, dyT, biasSum);
-                if (dWeight != null) {
+                if (dw != null) {
                     Gemm.PanelSource cols;
                     if (isPointwise()) {
                         cols = MatrixPanels.rowMajor(x, r0 * cin, cin);
@@ -126,7 +131,7 @@ public final class Conv2dOp {
                         im2col(x, h, w, ho, wo, l0, n, c);
                         cols = MatrixPanels.rowMajor(c, 0, kk);
                     }
-                    Gemm.gemm(dyT, 0, rows, cout, rows, cols, kk, null, dWeight, kk, 0, true);
+                    Gemm.gemm(dyT, 0, rows, cout, rows, cols, kk, null, dw, kk, 0, true);
                 }
             }
             if (dx != null) {
@@ -139,7 +144,24 @@ public final class Conv2dOp {
                 }
             }
         }
+        if (dw != null && dw != dWeight) {
+            int taps = k * k;
+            for (int o = 0; o < cout; o++)
+                for (int t = 0; t < taps; t++)
+                    for (int ci = 0; ci < cin; ci++) dWeight[(o * cin + ci) * taps + t] += dw[o * kk + t * cin + ci];
+        }
         if (dBias != null) for (int c = 0; c < cout; c++) dBias[c] += (float) biasSum[c];
+    }
+
+    /** W' [Cout, (ky, kx, ci)] from the PyTorch weight [Cout, (ci, ky, kx)] (the weight itself for 1×1). */
+    private float[] reordered(float[] weight, ConvBuffers buf) {
+        if (k == 1) return weight;
+        int taps = k * k, kk = patch();
+        float[] wr = buf.weight(cout * kk);
+        for (int o = 0; o < cout; o++)
+            for (int ci = 0; ci < cin; ci++)
+                for (int t = 0; t < taps; t++) wr[o * kk + t * cin + ci] = weight[(o * cin + ci) * taps + t];
+        return wr;
     }
 
     /** dyT[c·rows + r] = dy[(r0 + r)·Cout + c]; biasSum[c] += Σ_r of the same values. */
@@ -156,26 +178,26 @@ public final class Conv2dOp {
     }
 
     /**
-     * cols[(line − l0)·Wo + ox, ci·k² + ky·k + kx] = x[b, oy·s + ky − padTop, ox·s + kx − padLeft, ci]
-     * (0 in the padding) for the output lines [l0, l0 + n), line = b·Ho + oy.
+     * cols[(line − l0)·Wo + ox, (ky·k + kx)·Cin + ci] = x[b, oy·s + ky − padTop, ox·s + kx − padLeft, ci]
+     * (0 in the padding) for the output lines [l0, l0 + n), line = b·Ho + oy. For one ky the k taps
+     * read k neighbouring pixels: one copy of the part inside the image.
      */
     private void im2col(float[] x, int h, int w, int ho, int wo, int l0, int n, float[] cols) {
-        int kk = patch(), taps = k * k;
+        int kk = patch(), run = k * cin;
         Parallel.forEach(n, t -> {
             int line = l0 + t, b = line / ho, oy = line % ho;
             for (int ox = 0; ox < wo; ox++) {
-                int dst = (t * wo + ox) * kk;
+                int dst = (t * wo + ox) * kk, ix0 = ox * stride - padLeft;
+                int kx0 = Math.max(0, -ix0), kx1 = Math.min(k, w - ix0); // taps inside the image: [kx0, kx1)
                 for (int ky = 0; ky < k; ky++) {
-                    int iy = oy * stride + ky - padTop;
-                    for (int kx = 0; kx < k; kx++) {
-                        int ix = ox * stride + kx - padLeft, col = dst + ky * k + kx;
-                        if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
-                            for (int ci = 0; ci < cin; ci++) cols[col + ci * taps] = 0f;
-                        } else {
-                            int src = ((b * h + iy) * w + ix) * cin;
-                            for (int ci = 0; ci < cin; ci++) cols[col + ci * taps] = x[src + ci];
-                        }
+                    int iy = oy * stride + ky - padTop, row = dst + ky * run;
+                    if (iy < 0 || iy >= h || kx1 <= kx0) {
+                        java.util.Arrays.fill(cols, row, row + run, 0f);
+                        continue;
                     }
+                    if (kx0 > 0) java.util.Arrays.fill(cols, row, row + kx0 * cin, 0f);
+                    System.arraycopy(x, ((b * h + iy) * w + ix0 + kx0) * cin, cols, row + kx0 * cin, (kx1 - kx0) * cin);
+                    if (kx1 < k) java.util.Arrays.fill(cols, row + kx1 * cin, row + run, 0f);
                 }
             }
         });
@@ -183,10 +205,11 @@ public final class Conv2dOp {
 
     /**
      * dx += col2im(dcols) for the output lines [l0, l0 + n): every input pixel gathers the patch
-     * entries that read it, so each task writes only its own input line and bands add up in order.
+     * entries that read it (runs of Cin contiguous values), so each task writes only its own input
+     * line and bands add up in order.
      */
     private void col2imAdd(float[] dcols, int h, int w, int ho, int wo, int l0, int n, float[] dx) {
-        int kk = patch(), taps = k * k, l1 = l0 + n;
+        int kk = patch(), l1 = l0 + n;
         int bFirst = l0 / ho, bLast = (l1 - 1) / ho;
         // Input lines (b·H + iy) that the band's output lines read.
         int first = bFirst * h + Math.max(0, (l0 - bFirst * ho) * stride - padTop);
@@ -207,8 +230,8 @@ public final class Conv2dOp {
                         if (sx < 0 || sx % stride != 0) continue;
                         int ox = sx / stride;
                         if (ox >= wo) continue;
-                        int src = ((line - l0) * wo + ox) * kk + ky * k + kx;
-                        for (int ci = 0; ci < cin; ci++) dx[dst + ci] += dcols[src + ci * taps];
+                        int src = ((line - l0) * wo + ox) * kk + (ky * k + kx) * cin;
+                        for (int ci = 0; ci < cin; ci++) dx[dst + ci] += dcols[src + ci];
                     }
                 }
             }

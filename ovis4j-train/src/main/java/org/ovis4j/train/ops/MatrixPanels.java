@@ -1,6 +1,8 @@
 package org.ovis4j.train.ops;
 
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 import org.ovis4j.core.kernel.Gemm;
 
 /**
@@ -9,11 +11,23 @@ import org.ovis4j.core.kernel.Gemm;
  * it needs it. Kept here until the core offers the same (another training engineer may need it too).
  */
 final class MatrixPanels {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+
     private MatrixPanels() {}
 
     /** B(k, n) = b[off + k·ld + n]: a matrix stored [K, N] row-major (e.g. W [out, in] as B = W for dX = dY·W). */
     static Gemm.PanelSource rowMajor(float[] b, int off, int ld) {
         return (n0, nr, k0, kc, panel, pOff) -> {
+            if (nr == Gemm.NR && Gemm.NR == 2 * L) {
+                // Full panels (nearly all): two vector copies per row beat a call to arraycopy.
+                for (int kk = 0; kk < kc; kk++) {
+                    int src = off + (k0 + kk) * ld + n0, dst = pOff + kk * Gemm.NR;
+                    FloatVector.fromArray(S, b, src).intoArray(panel, dst);
+                    FloatVector.fromArray(S, b, src + L).intoArray(panel, dst + L);
+                }
+                return;
+            }
             for (int kk = 0; kk < kc; kk++) {
                 int dst = pOff + kk * Gemm.NR;
                 System.arraycopy(b, off + (k0 + kk) * ld + n0, panel, dst, nr);
