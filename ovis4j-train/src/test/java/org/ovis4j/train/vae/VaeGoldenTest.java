@@ -152,6 +152,16 @@ class VaeGoldenTest {
                 worstEnc, worstEncName, worstDec, worstDecName, worstZero);
     }
 
+    @Test
+    void badSizesAreOneLineErrors() {
+        var e = org.junit.jupiter.api.Assertions.assertThrows(org.ovis4j.core.OvisException.class, () -> vae.newActivations(2, 30, 48));
+        assertEquals("vae: images must be a positive multiple of 8 pixels a side, got 48x30", e.getMessage());
+        var other = vae.newActivations(1, 8, 16);
+        e = org.junit.jupiter.api.Assertions.assertThrows(org.ovis4j.core.OvisException.class,
+                () -> vae.forward(other, new float[3 * 8 * 8], new float[16]));
+        assertEquals("vae: image has 192 values, expected 384", e.getMessage());
+    }
+
     /**
      * The same VAE from the Black Forest Labs layout (ae.safetensors names, attention projections as
      * 1×1 convs), written here from the diffusers file with the model module's name map: the parameters
