@@ -25,7 +25,7 @@ public final class Attention {
     /** The float32 Java kernel. */
     public static final AttentionKernel JAVA = (q, qOff, ldq, k, kOff, ldk, v, vOff, ldv, out, oOff, ldo, lq, lk, hq, hkv, d,
             scale, causal, validKeys) -> attendFloat32(q, qOff, ldq, k, kOff, ldk, v, vOff, ldv, out, oOff, ldo, lq, lk, hq,
-            hkv, d, scale, causal, validKeys, null, 0);
+            hkv, d, scale, causal, validKeys, 1, null, 0);
     /** {@code -Dovis4j.attention=java}: the Java kernel whatever the backend (to compare, or as a way out). */
     private static final boolean JAVA_ONLY = "java".equalsIgnoreCase(System.getProperty("ovis4j.attention", ""));
 
@@ -49,36 +49,40 @@ public final class Attention {
     }
 
     /**
-     * The Java kernel whatever the backend, also writing each query row's log-sum-exp of its scaled
-     * scores, {@code lse[lseOff + h·lq + i] = log Σ_j exp(scale·q_i·k_j)} (−∞ for a row that sees no key).
+     * The Java kernel whatever the backend, for {@code samples} independent samples stored one after the
+     * other (sample s's q rows from qOff + s·lq·ldq, its k, v rows from kOff + s·lk·ldk, vOff + s·lk·ldv,
+     * its out rows from oOff + s·lq·ldo), also writing each query row's log-sum-exp of its scaled scores,
+     * {@code lse[lseOff + (s·hq + h)·lq + i] = log Σ_j exp(scale·q_i·k_j)} (−∞ for a row that sees no key).
      * Training's attention backward recomputes the probabilities from it; it uses this kernel, not the
-     * backend's, so that the statistics it saved belong to the very forward it differentiates.
+     * backend's, so that the statistics it saved belong to the very forward it differentiates. Samples
+     * share one parallel loop, so many small ones (the tiny model's batch) cost one hand-off to the pool.
      */
     public static void attendJava(float[] q, int qOff, int ldq, float[] k, int kOff, int ldk, float[] v, int vOff, int ldv,
-                                  float[] out, int oOff, int ldo, int lq, int lk, int hq, int hkv, int d, float scale,
-                                  boolean causal, int validKeys, float[] lse, int lseOff) {
+                                  float[] out, int oOff, int ldo, int samples, int lq, int lk, int hq, int hkv, int d,
+                                  float scale, boolean causal, int validKeys, float[] lse, int lseOff) {
         attendFloat32(q, qOff, ldq, k, kOff, ldk, v, vOff, ldv, out, oOff, ldo, lq, lk, hq, hkv, d, scale, causal, validKeys,
-                lse, lseOff);
+                samples, lse, lseOff);
     }
 
     private static void attendFloat32(float[] q, int qOff, int ldq, float[] k, int kOff, int ldk, float[] v, int vOff, int ldv,
                                       float[] out, int oOff, int ldo, int lq, int lk, int hq, int hkv, int d, float scale,
-                                      boolean causal, int validKeys, float[] lse, int lseOff) {
+                                      boolean causal, int validKeys, int samples, float[] lse, int lseOff) {
         int keys = Math.min(lk, validKeys);
-        if (lq == 0) return;
+        if (lq == 0 || samples == 0) return;
         int group = hq / hkv;
-        // Kᵀ per kv head, keys padded with zeros to a multiple of KW: kt[(h*d + t)*kp + j] = k[j, h, t].
+        // Kᵀ per sample and kv head, keys padded with zeros to a multiple of KW:
+        // kt[((s*hkv + h)*d + t)*kp + j] = k[s, j, h, t].
         int kp = Math.max(KW, (keys + KW - 1) / KW * KW);
-        float[] kt = new float[hkv * d * kp];
-        Parallel.forEach(hkv, h -> {
+        float[] kt = new float[samples * hkv * d * kp];
+        Parallel.forEach(samples * hkv, sh -> {
             for (int j = 0; j < keys; j++) {
-                int src = kOff + j * ldk + h * d;
-                for (int t = 0; t < d; t++) kt[(h * d + t) * kp + j] = k[src + t];
+                int src = kOff + (sh / hkv * lk + j) * ldk + sh % hkv * d;
+                for (int t = 0; t < d; t++) kt[(sh * d + t) * kp + j] = k[src + t];
             }
         });
         int qBlocks = (lq + QB - 1) / QB;
-        Parallel.forEach(hq * qBlocks, task -> {
-            int h = task / qBlocks, qb = task % qBlocks;
+        Parallel.forEach(samples * hq * qBlocks, task -> {
+            int s = task / (hq * qBlocks), h = task / qBlocks % hq, qb = task % qBlocks;
             int kvh = h / group;
             Tile tile = TILES.get().fit(d);
             int r0 = qb * QB, rows = Math.min(QB, lq - r0);
@@ -89,16 +93,16 @@ public final class Attention {
             int blockKeys = causal ? Math.min(keys, r0 + rows) : keys;
             for (int j0 = 0; j0 < blockKeys; j0 += KB) {
                 int jn = Math.min(KB, blockKeys - j0);
-                scores(q, ldq, qOff + h * d, r0, rows, kt, (kvh * d) * kp, kp, j0, jn, d, tile.s);
+                scores(q, ldq, qOff + s * lq * ldq + h * d, r0, rows, kt, ((s * hkv + kvh) * d) * kp, kp, j0, jn, d, tile.s);
                 softmaxStep(tile, rows, r0, j0, jn, scale, causal, keys, d);
-                accumulate(tile, rows, v, ldv, vOff + kvh * d, j0, jn, d);
+                accumulate(tile, rows, v, ldv, vOff + s * lk * ldv + kvh * d, j0, jn, d);
             }
             for (int r = 0; r < rows; r++) {
                 float inv = tile.sum[r] > 0 ? 1f / tile.sum[r] : 0f;
-                int o = oOff + (r0 + r) * ldo + h * d;
+                int o = oOff + (s * lq + r0 + r) * ldo + h * d;
                 for (int t = 0; t < d; t++) out[o + t] = tile.o[r * d + t] * inv;
                 if (lse != null)
-                    lse[lseOff + h * lq + r0 + r] = tile.sum[r] > 0 ? tile.max[r] + (float) Math.log(tile.sum[r])
+                    lse[lseOff + (s * hq + h) * lq + r0 + r] = tile.sum[r] > 0 ? tile.max[r] + (float) Math.log(tile.sum[r])
                             : Float.NEGATIVE_INFINITY;
             }
         });

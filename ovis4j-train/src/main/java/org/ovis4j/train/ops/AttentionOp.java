@@ -58,11 +58,8 @@ public final class AttentionOp {
         check(samples, len, heads, headDim, lse, q, k, v, out);
         int ld = heads * headDim;
         float scale = scale(headDim);
-        for (int s = 0; s < samples; s++) {
-            int off = s * len * ld;
-            Attention.attendJava(q, off, ld, k, off, ld, v, off, ld, out, off, ld, len, len, heads, heads, headDim, scale,
-                    false, len, lse, s * heads * len);
-        }
+        Attention.attendJava(q, 0, ld, k, 0, ld, v, 0, ld, out, 0, ld, samples, len, len, heads, heads, headDim, scale, false,
+                len, lse, 0);
     }
 
     /** Gradients of the above; dq, dk, dv are overwritten (same layout as q, k, v). out and lse are forward's. */

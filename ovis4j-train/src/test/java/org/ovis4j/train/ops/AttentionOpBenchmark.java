@@ -1,0 +1,51 @@
+package org.ovis4j.train.ops;
+
+import java.util.Arrays;
+import java.util.Random;
+import org.ovis4j.core.parallel.Parallel;
+
+/**
+ * Times {@link AttentionOp} forward and backward (not a test: no thresholds). Counts 4·len²·headDim·heads
+ * flops for the forward (Q·Kᵀ and P·V) and 10·len²·headDim·heads for the backward (Q·Kᵀ, dO·Vᵀ, Pᵀ·dO,
+ * dSᵀ·Q, dS·K), per sample; exp and the elementwise work are not counted.
+ *
+ * <p>{@code java --add-modules jdk.incubator.vector -Dovis4j.threads=2 -cp ... org.ovis4j.train.ops.AttentionOpBenchmark
+ * [len heads headDim samples runs]}, default 1280 24 128 1 5; prints the median of the runs after two warm-ups.
+ */
+public final class AttentionOpBenchmark {
+    public static void main(String[] args) {
+        int len = arg(args, 0, 1280), heads = arg(args, 1, 24), d = arg(args, 2, 128), samples = arg(args, 3, 1), runs = arg(args, 4, 5);
+        int n = samples * len * heads * d;
+        Random r = new Random(1);
+        float[] q = AttentionOpTest.random(r, n, 1), k = AttentionOpTest.random(r, n, 1), v = AttentionOpTest.random(r, n, 1),
+                g = AttentionOpTest.random(r, n, 1);
+        float[] out = new float[n], lse = new float[samples * heads * len], dq = new float[n], dk = new float[n], dv = new float[n];
+        double unit = (double) samples * len * len * d * heads;
+        double[] fwd = new double[runs], bwd = new double[runs];
+        for (int i = -2; i < runs; i++) {
+            long t0 = System.nanoTime();
+            AttentionOp.forward(q, k, v, samples, len, heads, d, out, lse);
+            long t1 = System.nanoTime();
+            AttentionOp.backward(q, k, v, out, lse, g, samples, len, heads, d, dq, dk, dv);
+            long t2 = System.nanoTime();
+            if (i >= 0) {
+                fwd[i] = (t1 - t0) / 1e9;
+                bwd[i] = (t2 - t1) / 1e9;
+            }
+        }
+        double f = median(fwd), b = median(bwd);
+        System.out.printf("attention %d x %d heads x %d, len %d, %d threads: forward %.2f ms (%.1f GFLOP/s), backward %.2f ms"
+                        + " (%.1f GFLOP/s), forward+backward %.2f ms (%.1f GFLOP/s)%n", samples, heads, d, len, Parallel.threads(),
+                f * 1e3, 4 * unit / f / 1e9, b * 1e3, 10 * unit / b / 1e9, (f + b) * 1e3, 14 * unit / (f + b) / 1e9);
+    }
+
+    private static int arg(String[] args, int i, int fallback) {
+        return args.length > i ? Integer.parseInt(args[i]) : fallback;
+    }
+
+    private static double median(double[] x) {
+        double[] s = x.clone();
+        Arrays.sort(s);
+        return s[s.length / 2];
+    }
+}
