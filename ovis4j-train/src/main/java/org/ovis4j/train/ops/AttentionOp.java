@@ -17,8 +17,8 @@ import org.ovis4j.core.parallel.Parallel;
  * <p>The backward is FlashAttention-2's. With P = exp(scale·Q·Kᵀ − lse) and D = rowsum(dO ∘ O):
  * dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P ∘ (dP − D), dQ = scale·dS·K, dK = scale·dSᵀ·Q. P and dP are recomputed
  * per tile of QB queries x KB keys and never held beyond one tile per thread. The outer loop runs over key
- * blocks, so a task owns the dK and dV rows of its keys and accumulates them in place; dQ sums over every
- * key block instead. A task is (sample, head, key chunk): when sample x head pairs are many (the MMDiT's
+ * blocks, so a task owns the dK and dV rows of its keys and accumulates them in its tile; dQ sums over
+ * every key block instead. A task is (sample, head, key chunk): when sample x head pairs are many (the MMDiT's
  * 24 heads) a chunk is all keys and the task adds into dQ directly, keys in order. When they are few (the
  * VAE's one head) the keys are split into chunks, each chunk adds into its own copy of dQ, and the copies
  * are summed in chunk order afterwards. The chunk count depends on the shape only, never on the thread
@@ -29,7 +29,7 @@ import org.ovis4j.core.parallel.Parallel;
 public final class AttentionOp {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    /** Queries and keys of one backward tile; KB is a multiple of two vectors, the column step of {@link #mulAdd}. */
+    /** Queries and keys of one backward tile; KB is a multiple of two vectors, to which a key block's scores are padded. */
     private static final int QB = 64, KB = 64;
     /**
      * Sample x head x chunk tasks the backward aims for when sample x head pairs are few: enough for 16
@@ -190,8 +190,9 @@ public final class AttentionOp {
     /**
      * c[cOff + x*ldc + t] += Σ_{y < yn} a[aOff + x*ax + y*ay] · b[bOff + y*ldb + t] for x < xn, t < cols: the
      * one tile product of the backward. Strides (ax, ay) read a tile either way round, so the same code forms
-     * Q·Kᵀ (from Kᵀ), Pᵀ·dO and dS·K. Four rows of c and two vectors of columns stay in registers while y runs,
-     * so each pair of loaded b vectors feeds eight FMAs; sums over y run in order, the same bits on any thread.
+     * Q·Kᵀ (from Kᵀ), Pᵀ·dO and dS·K. Four rows of c and four vectors of columns stay in registers while y runs,
+     * so four loads of b and four broadcasts of a feed sixteen FMAs (then two vectors, one, and single columns
+     * for what is left); every sum over y runs in order, the same bits on any thread.
      */
     private static void mulAdd(float[] a, int aOff, int ax, int ay, int xn, int yn, float[] b, int bOff, int ldb, int cols,
                                float[] c, int cOff, int ldc) {
