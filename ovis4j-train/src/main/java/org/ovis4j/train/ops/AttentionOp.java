@@ -17,11 +17,12 @@ import org.ovis4j.core.parallel.Parallel;
  * <p>The backward is FlashAttention-2's. With P = exp(scale·Q·Kᵀ − lse) and D = rowsum(dO ∘ O):
  * dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P ∘ (dP − D), dQ = scale·dS·K, dK = scale·dSᵀ·Q. P and dP are recomputed
  * per tile of QB queries x KB keys and never held beyond one tile per thread. The outer loop runs over key
- * blocks, so a task owns the dK and dV rows of its keys and accumulates them in place; dQ sums over every
- * key block instead. A task is (sample, head, key chunk): when sample x head pairs are many (the MMDiT's
+ * blocks, so a task owns the dK and dV rows of its keys and accumulates them in its tile; dQ sums over
+ * every key block instead. A task is (sample, head, key chunk): when sample x head pairs are many (the MMDiT's
  * 24 heads) a chunk is all keys and the task adds into dQ directly, keys in order. When they are few (the
- * VAE's one head) the keys are split into chunks, each chunk adds into its own copy of dQ, and the copies
- * are summed in chunk order afterwards. The chunk count depends on the shape only, never on the thread
+ * VAE's one head) the keys are split into chunks, the first chunk adds into dQ and each other one into its
+ * own copy of dQ (at most 15·len·headDim floats in all: 120 MiB for the VAE's 4096 x 512), and the copies
+ * are added in chunk order afterwards. The chunk count depends on the shape only, never on the thread
  * count or on which thread ran what, so the gradients have the same bits for any thread count. (The
  * alternative, a second pass for dQ over query blocks, needs no copies but recomputes P and dP: seven tile
  * products instead of five.)
@@ -29,7 +30,7 @@ import org.ovis4j.core.parallel.Parallel;
 public final class AttentionOp {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    /** Queries and keys of one backward tile; KB is a multiple of two vectors, the column step of {@link #mulAdd}. */
+    /** Queries and keys of one backward tile; KB is a multiple of two vectors, to which a key block's scores are padded. */
     private static final int QB = 64, KB = 64;
     /**
      * Sample x head x chunk tasks the backward aims for when sample x head pairs are few: enough for 16
@@ -58,11 +59,8 @@ public final class AttentionOp {
         check(samples, len, heads, headDim, lse, q, k, v, out);
         int ld = heads * headDim;
         float scale = scale(headDim);
-        for (int s = 0; s < samples; s++) {
-            int off = s * len * ld;
-            Attention.attendJava(q, off, ld, k, off, ld, v, off, ld, out, off, ld, len, len, heads, heads, headDim, scale,
-                    false, len, lse, s * heads * len);
-        }
+        Attention.attendJava(q, 0, ld, k, 0, ld, v, 0, ld, out, 0, ld, samples, len, len, heads, heads, headDim, scale, false,
+                len, lse, 0);
     }
 
     /** Gradients of the above; dq, dk, dv are overwritten (same layout as q, k, v). out and lse are forward's. */
@@ -88,35 +86,39 @@ public final class AttentionOp {
         int pairs = samples * heads;
         // (The copies of dQ must fit one array; a shape this large has pairs enough anyway.)
         int chunks = Math.min(Math.min(keyBlocks, Math.max(1, (TASKS + pairs - 1) / pairs)), Integer.MAX_VALUE / n);
-        // With one chunk dQ is the accumulator; with several, chunk c adds into partial[c*n ...], same layout.
-        float[] partial = chunks == 1 ? dq : new float[chunks * n];
-        if (chunks == 1) Arrays.fill(dq, 0, n, 0f);
+        // Chunk 0 adds into dQ itself, chunk c > 0 into its copy partial[(c-1)*n ...], laid out as dQ.
+        float[] partial = chunks == 1 ? null : new float[(chunks - 1) * n];
+        Arrays.fill(dq, 0, n, 0f);
         Parallel.forEach(pairs * chunks, task -> {
             int c = task % chunks, s = task / chunks / heads, h = task / chunks % heads;
             int base = s * len * ld + h * d, stat = (s * heads + h) * len;
-            int dqBase = (chunks == 1 ? 0 : c * n) + base;
+            float[] dqSum = c == 0 ? dq : partial;
+            int dqBase = (c == 0 ? 0 : (c - 1) * n) + base;
             Tile t = TILES.get().fit(d);
             for (int kb = c * keyBlocks / chunks, kbEnd = (c + 1) * keyBlocks / chunks; kb < kbEnd; kb++) {
                 int j0 = kb * KB, jn = Math.min(KB, len - j0), jp = (jn + 2 * L - 1) / (2 * L) * (2 * L);
                 int kv = base + j0 * ld;
                 transpose(k, kv, ld, jn, jp, d, t.kt);
                 transpose(v, kv, ld, jn, jp, d, t.vt);
+                gather(k, kv, ld, jn, d, t.kj);
                 Arrays.fill(t.dk, 0, jn * d, 0f);
                 Arrays.fill(t.dv, 0, jn * d, 0f);
                 for (int i0 = 0; i0 < len; i0 += QB) {
                     int rows = Math.min(QB, len - i0), qi = base + i0 * ld;
+                    gather(q, qi, ld, rows, d, t.qi);
+                    gather(dOut, qi, ld, rows, d, t.gi);
                     // S = Q_i·K_jᵀ, then P = exp(scale·S − lse).
                     Arrays.fill(t.p, 0, rows * KB, 0f);
-                    mulAdd(q, qi, ld, 1, rows, d, t.kt, 0, KB, jp, t.p, 0, KB);
+                    mulAdd(t.qi, 0, d, 1, rows, d, t.kt, 0, KB, jp, t.p, 0, KB);
                     probabilities(t.p, rows, jn, jp, scale, lse, stat + i0);
                     // dP = dO_i·V_jᵀ, then dS = scale·P ∘ (dP − D).
                     Arrays.fill(t.ds, 0, rows * KB, 0f);
-                    mulAdd(dOut, qi, ld, 1, rows, d, t.vt, 0, KB, jp, t.ds, 0, KB);
+                    mulAdd(t.gi, 0, d, 1, rows, d, t.vt, 0, KB, jp, t.ds, 0, KB);
                     scoreGradients(t.p, t.ds, rows, jp, scale, delta, stat + i0);
                     // dV_j += Pᵀ·dO_i, dK_j += dSᵀ·Q_i, dQ_i += dS·K_j.
-                    mulAdd(t.p, 0, 1, KB, jn, rows, dOut, qi, ld, d, t.dv, 0, d);
-                    mulAdd(t.ds, 0, 1, KB, jn, rows, q, qi, ld, d, t.dk, 0, d);
-                    mulAdd(t.ds, 0, KB, 1, rows, jn, k, kv, ld, d, partial, dqBase + i0 * ld, ld);
+                    mulAdd(t.p, 0, 1, KB, jn, rows, t.gi, 0, d, d, t.dv, 0, d);
+                    mulAdd(t.ds, 0, 1, KB, jn, rows, t.qi, 0, d, d, t.dk, 0, d);
+                    mulAdd(t.ds, 0, KB, 1, rows, jn, t.kj, 0, d, d, dqSum, dqBase + i0 * ld, ld);
                 }
                 for (int j = 0; j < jn; j++) {
                     System.arraycopy(t.dk, j * d, dk, kv + j * ld, d);
@@ -125,13 +127,12 @@ public final class AttentionOp {
             }
         });
         if (chunks > 1) {
-            // dQ = Σ_c partial_c, chunks in order whatever thread summed the block.
+            // dQ = chunk 0's + chunk 1's + ..., chunks in order whatever thread summed the block.
             int span = QB * ld;
             Parallel.forEach((n + span - 1) / span, b -> {
                 int from = b * span, to = Math.min(n, from + span);
-                System.arraycopy(partial, from, dq, from, to - from);
                 for (int c = 1; c < chunks; c++) {
-                    int x = from, off = c * n;
+                    int x = from, off = (c - 1) * n;
                     for (; x + L <= to; x += L)
                         FloatVector.fromArray(S, dq, x).add(FloatVector.fromArray(S, partial, off + x)).intoArray(dq, x);
                     for (; x < to; x++) dq[x] += partial[off + x];
@@ -148,6 +149,15 @@ public final class AttentionOp {
         float sum = VectorMath.sumLanes(acc);
         for (; t < d; t++) sum += a[off + t] * b[off + t];
         return sum;
+    }
+
+    /**
+     * The rows of one head of a block, made contiguous: dst[j*d + t] = m[off + j*ld + t]. Rows of the real
+     * model are 24·128 floats = 12 KiB apart, a multiple of 4 KiB, so a block's rows read in place would all
+     * fall in the same few L1 sets and evict each other.
+     */
+    private static void gather(float[] m, int off, int ld, int rows, int d, float[] dst) {
+        for (int j = 0; j < rows; j++) System.arraycopy(m, off + j * ld, dst, j * d, d);
     }
 
     /** mt[t*KB + j] = m[off + j*ld + t] for j < jn, and 0 for jn ≤ j < jp, so that padded keys score 0 (and stay finite). */
@@ -181,8 +191,9 @@ public final class AttentionOp {
     /**
      * c[cOff + x*ldc + t] += Σ_{y < yn} a[aOff + x*ax + y*ay] · b[bOff + y*ldb + t] for x < xn, t < cols: the
      * one tile product of the backward. Strides (ax, ay) read a tile either way round, so the same code forms
-     * Q·Kᵀ (from Kᵀ), Pᵀ·dO and dS·K. Four rows of c and two vectors of columns stay in registers while y runs,
-     * so each pair of loaded b vectors feeds eight FMAs; sums over y run in order, the same bits on any thread.
+     * Q·Kᵀ (from Kᵀ), Pᵀ·dO and dS·K. Four rows of c and four vectors of columns stay in registers while y runs,
+     * so four loads of b and four broadcasts of a feed sixteen FMAs (then two vectors, one, and single columns
+     * for what is left); every sum over y runs in order, the same bits on any thread.
      */
     private static void mulAdd(float[] a, int aOff, int ax, int ay, int xn, int yn, float[] b, int bOff, int ldb, int cols,
                                float[] c, int cOff, int ldc) {
@@ -191,6 +202,32 @@ public final class AttentionOp {
             int a0 = aOff + x * ax, a1 = a0 + ax, a2 = a1 + ax, a3 = a2 + ax;
             int c0 = cOff + x * ldc, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
             int t = 0;
+            for (; t + 4 * L <= cols; t += 4 * L) {
+                FloatVector x0 = FloatVector.fromArray(S, c, c0 + t), y0 = FloatVector.fromArray(S, c, c0 + t + L);
+                FloatVector z0 = FloatVector.fromArray(S, c, c0 + t + 2 * L), w0 = FloatVector.fromArray(S, c, c0 + t + 3 * L);
+                FloatVector x1 = FloatVector.fromArray(S, c, c1 + t), y1 = FloatVector.fromArray(S, c, c1 + t + L);
+                FloatVector z1 = FloatVector.fromArray(S, c, c1 + t + 2 * L), w1 = FloatVector.fromArray(S, c, c1 + t + 3 * L);
+                FloatVector x2 = FloatVector.fromArray(S, c, c2 + t), y2 = FloatVector.fromArray(S, c, c2 + t + L);
+                FloatVector z2 = FloatVector.fromArray(S, c, c2 + t + 2 * L), w2 = FloatVector.fromArray(S, c, c2 + t + 3 * L);
+                FloatVector x3 = FloatVector.fromArray(S, c, c3 + t), y3 = FloatVector.fromArray(S, c, c3 + t + L);
+                FloatVector z3 = FloatVector.fromArray(S, c, c3 + t + 2 * L), w3 = FloatVector.fromArray(S, c, c3 + t + 3 * L);
+                for (int y = 0, ya = 0, yb = bOff + t; y < yn; y++, ya += ay, yb += ldb) {
+                    FloatVector b0 = FloatVector.fromArray(S, b, yb), b1 = FloatVector.fromArray(S, b, yb + L);
+                    FloatVector b2 = FloatVector.fromArray(S, b, yb + 2 * L), b3 = FloatVector.fromArray(S, b, yb + 3 * L);
+                    FloatVector w = FloatVector.broadcast(S, a[a0 + ya]);
+                    x0 = w.fma(b0, x0); y0 = w.fma(b1, y0); z0 = w.fma(b2, z0); w0 = w.fma(b3, w0);
+                    w = FloatVector.broadcast(S, a[a1 + ya]);
+                    x1 = w.fma(b0, x1); y1 = w.fma(b1, y1); z1 = w.fma(b2, z1); w1 = w.fma(b3, w1);
+                    w = FloatVector.broadcast(S, a[a2 + ya]);
+                    x2 = w.fma(b0, x2); y2 = w.fma(b1, y2); z2 = w.fma(b2, z2); w2 = w.fma(b3, w2);
+                    w = FloatVector.broadcast(S, a[a3 + ya]);
+                    x3 = w.fma(b0, x3); y3 = w.fma(b1, y3); z3 = w.fma(b2, z3); w3 = w.fma(b3, w3);
+                }
+                x0.intoArray(c, c0 + t); y0.intoArray(c, c0 + t + L); z0.intoArray(c, c0 + t + 2 * L); w0.intoArray(c, c0 + t + 3 * L);
+                x1.intoArray(c, c1 + t); y1.intoArray(c, c1 + t + L); z1.intoArray(c, c1 + t + 2 * L); w1.intoArray(c, c1 + t + 3 * L);
+                x2.intoArray(c, c2 + t); y2.intoArray(c, c2 + t + L); z2.intoArray(c, c2 + t + 2 * L); w2.intoArray(c, c2 + t + 3 * L);
+                x3.intoArray(c, c3 + t); y3.intoArray(c, c3 + t + L); z3.intoArray(c, c3 + t + 2 * L); w3.intoArray(c, c3 + t + 3 * L);
+            }
             for (; t + 2 * L <= cols; t += 2 * L) {
                 FloatVector x0 = FloatVector.fromArray(S, c, c0 + t), y0 = FloatVector.fromArray(S, c, c0 + t + L);
                 FloatVector x1 = FloatVector.fromArray(S, c, c1 + t), y1 = FloatVector.fromArray(S, c, c1 + t + L);
@@ -252,17 +289,23 @@ public final class AttentionOp {
         c[ci] = acc;
     }
 
-    /** Per-thread working set of the backward: two score tiles, Kᵀ and Vᵀ of a key block, its dK and dV. */
+    /**
+     * Per-thread working set of the backward: two score tiles; of a key block K (rows), Kᵀ, Vᵀ, dK and dV;
+     * of a query block Q and dO.
+     */
     private static final class Tile {
         final float[] p = new float[QB * KB], ds = new float[QB * KB];
-        float[] kt = new float[0], vt = kt, dk = kt, dv = kt;
+        float[] kt = new float[0], vt = kt, kj = kt, dk = kt, dv = kt, qi = kt, gi = kt;
 
         Tile fit(int d) {
             if (kt.length < d * KB) {
                 kt = new float[d * KB];
                 vt = new float[d * KB];
+                kj = new float[KB * d];
                 dk = new float[KB * d];
                 dv = new float[KB * d];
+                qi = new float[QB * d];
+                gi = new float[QB * d];
             }
             return this;
         }
