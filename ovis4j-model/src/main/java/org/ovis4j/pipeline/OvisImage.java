@@ -93,9 +93,7 @@ public final class OvisImage implements AutoCloseable {
                 throw new OvisException(dir + ": transformer expects text states of width " + ditConfig.jointAttentionDim()
                         + " but the text encoder's hidden size is " + textConfig.hiddenSize());
 
-            Path vaeConfigFile = folder.vaeConfig();
-            VaeConfig vaeConfig = folder.layout() == Layout.DIFFUSERS ? VaeConfig.fromDiffusers(vaeConfigFile)
-                    : vaeConfigFile != null ? VaeConfig.fromAeParams(vaeConfigFile) : VaeConfig.flux1();
+            VaeConfig vaeConfig = VaeConfig.of(folder);
             // The VAE is small next to its activations; it always computes from the stored weights.
             AutoencoderKL vae = AutoencoderKL.of(vaeConfig, open(stores, "vae", folder.vaeFiles()), null);
             if (vae.config().latentChannels() * 4 != ditConfig.inChannels())

@@ -38,8 +38,17 @@ public final class AutoencoderKL {
      * {@code computeType} null keeps the stored dtype.
      */
     public static AutoencoderKL of(VaeConfig cfg, TensorStore store, DType computeType) {
+        return new AutoencoderKL(cfg, weights(cfg, store, computeType));
+    }
+
+    /**
+     * A VAE store's tensors under diffusers names, whichever layout it is in: BFL {@code ae.safetensors}
+     * names are detected ({@link BflVaeNames#matches}) and mapped. {@code computeType} null keeps the
+     * stored dtype.
+     */
+    public static Weights weights(VaeConfig cfg, TensorStore store, DType computeType) {
         NameMap names = BflVaeNames.matches(store) ? BflVaeNames.map(cfg) : null;
-        return new AutoencoderKL(cfg, new StoreWeights(store, "", names, computeType));
+        return new StoreWeights(store, "", names, computeType);
     }
 
     private static Linear conv1x1(Weights w, String name, int c) {

@@ -5,6 +5,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import org.ovis4j.checkpoint.CheckpointFolder;
+import org.ovis4j.checkpoint.Layout;
 import org.ovis4j.core.OvisException;
 import org.ovis4j.core.json.Config;
 
@@ -78,6 +80,16 @@ public record VaeConfig(int inChannels, int outChannels, int latentChannels, int
                 c.getInt("layers_per_block"), c.getInt("norm_num_groups"), c.getDouble("scaling_factor"),
                 c.getDouble("shift_factor", 0.0), c.getBoolean("mid_block_add_attention", true),
                 c.getBoolean("use_quant_conv", true), c.getBoolean("use_post_quant_conv", true));
+    }
+
+    /**
+     * The VAE configuration of a checkpoint folder: diffusers' {@code vae/config.json}, or in the
+     * original layout the optional {@code ae_params.json} (absent: the FLUX.1 values).
+     */
+    public static VaeConfig of(CheckpointFolder folder) {
+        Path file = folder.vaeConfig();
+        if (folder.layout() == Layout.DIFFUSERS) return fromDiffusers(file);
+        return file != null ? fromAeParams(file) : flux1();
     }
 
     /**
