@@ -23,7 +23,9 @@ public final class Attention {
     private static final int KB = 256;
 
     /** The float32 Java kernel. */
-    public static final AttentionKernel JAVA = Attention::attendFloat32;
+    public static final AttentionKernel JAVA = (q, qOff, ldq, k, kOff, ldk, v, vOff, ldv, out, oOff, ldo, lq, lk, hq, hkv, d,
+            scale, causal, validKeys) -> attendFloat32(q, qOff, ldq, k, kOff, ldk, v, vOff, ldv, out, oOff, ldo, lq, lk, hq,
+            hkv, d, scale, causal, validKeys, null, 0);
     /** {@code -Dovis4j.attention=java}: the Java kernel whatever the backend (to compare, or as a way out). */
     private static final boolean JAVA_ONLY = "java".equalsIgnoreCase(System.getProperty("ovis4j.attention", ""));
 
@@ -46,9 +48,22 @@ public final class Attention {
         kernel.attend(q, qOff, ldq, k, kOff, ldk, v, vOff, ldv, out, oOff, ldo, lq, lk, hq, hkv, d, scale, causal, validKeys);
     }
 
+    /**
+     * The Java kernel whatever the backend, also writing each query row's log-sum-exp of its scaled
+     * scores, {@code lse[lseOff + h·lq + i] = log Σ_j exp(scale·q_i·k_j)} (−∞ for a row that sees no key).
+     * Training's attention backward recomputes the probabilities from it; it uses this kernel, not the
+     * backend's, so that the statistics it saved belong to the very forward it differentiates.
+     */
+    public static void attendJava(float[] q, int qOff, int ldq, float[] k, int kOff, int ldk, float[] v, int vOff, int ldv,
+                                  float[] out, int oOff, int ldo, int lq, int lk, int hq, int hkv, int d, float scale,
+                                  boolean causal, int validKeys, float[] lse, int lseOff) {
+        attendFloat32(q, qOff, ldq, k, kOff, ldk, v, vOff, ldv, out, oOff, ldo, lq, lk, hq, hkv, d, scale, causal, validKeys,
+                lse, lseOff);
+    }
+
     private static void attendFloat32(float[] q, int qOff, int ldq, float[] k, int kOff, int ldk, float[] v, int vOff, int ldv,
                                       float[] out, int oOff, int ldo, int lq, int lk, int hq, int hkv, int d, float scale,
-                                      boolean causal, int validKeys) {
+                                      boolean causal, int validKeys, float[] lse, int lseOff) {
         int keys = Math.min(lk, validKeys);
         if (lq == 0) return;
         int group = hq / hkv;
@@ -82,6 +97,9 @@ public final class Attention {
                 float inv = tile.sum[r] > 0 ? 1f / tile.sum[r] : 0f;
                 int o = oOff + (r0 + r) * ldo + h * d;
                 for (int t = 0; t < d; t++) out[o + t] = tile.o[r * d + t] * inv;
+                if (lse != null)
+                    lse[lseOff + h * lq + r0 + r] = tile.sum[r] > 0 ? tile.max[r] + (float) Math.log(tile.sum[r])
+                            : Float.NEGATIVE_INFINITY;
             }
         });
     }
