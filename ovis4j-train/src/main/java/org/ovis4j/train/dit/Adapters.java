@@ -10,6 +10,9 @@ public interface Adapters {
     /** The projection to use for {@code base} (its module path is {@code base.module()}). */
     Projection adapt(DenseProjection base);
 
+    /** Called once the model is built, after every module was seen: a chance to report targets that were not. */
+    default void finish() {}
+
     /** Every module as it is. */
     Adapters NONE = base -> base;
 }

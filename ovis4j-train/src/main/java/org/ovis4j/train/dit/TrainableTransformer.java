@@ -69,6 +69,7 @@ public final class TrainableTransformer {
         }
         normOut = linear(w, "norm_out.linear", d, 2 * d);
         projOut = linear(w, "proj_out", d, cfg.outChannels());
+        adapters.finish();
     }
 
     /** A checkpoint folder in either published layout, every parameter trained (full fine-tuning). */
