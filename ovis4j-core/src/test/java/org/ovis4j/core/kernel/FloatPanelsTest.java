@@ -55,4 +55,22 @@ class FloatPanelsTest {
                         }
                 }
     }
+
+    /** Packing once up front gives the same product, bit for bit (the same panels reach the same kernel). */
+    @Test
+    void packedSourcesGiveTheDirectSourcesProducts() {
+        Random r = new Random(13);
+        for (int m : new int[] {1, 7, 193, 400})
+            for (int k : new int[] {1, 33, 300})
+                for (int n : new int[] {1, 7, 33, 129}) {
+                    float[] a = random(r, m * k), w = random(r, n * k + 2), b = random(r, k * n + 1);
+                    float[] c1 = new float[m * n], c2 = new float[m * n], c3 = new float[m * n], c4 = new float[m * n];
+                    Gemm.gemm(a, k, m, k, FloatPanels.transposed(w, 2, k), n, null, c1, n, 0, false);
+                    Gemm.gemm(a, k, m, k, FloatPanels.forRows(m, FloatPanels.transposed(w, 2, k), k, n), n, null, c2, n, 0, false);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(c1, c2);
+                    Gemm.gemm(a, k, m, k, FloatPanels.rowMajor(b, 1, n), n, null, c3, n, 0, false);
+                    Gemm.gemm(a, k, m, k, FloatPanels.packed(FloatPanels.rowMajor(b, 1, n), k, n), n, null, c4, n, 0, false);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(c3, c4);
+                }
+    }
 }

@@ -2,8 +2,8 @@ package org.ovis4j.train.lora;
 
 import java.util.List;
 import org.ovis4j.core.OvisException;
-import org.ovis4j.core.parallel.Parallel;
 import org.ovis4j.train.ops.LinearOp;
+import org.ovis4j.train.ops.RowTasks;
 import org.ovis4j.train.param.Parameter;
 
 /**
@@ -45,7 +45,7 @@ public final class LoraAdapter {
         float[] u = new float[rows * rank], t = new float[rows * out];
         LinearOp.forward(x, xOff, ldx, rows, a.value(), null, in, rank, u, 0, rank);
         LinearOp.forward(u, 0, rank, rows, b.value(), null, rank, out, t, 0, out);
-        Parallel.forEach(rows, r -> {
+        RowTasks.forEach(rows, out, r -> {
             int o = yOff + r * ldy, p = r * out;
             for (int j = 0; j < out; j++) y[o + j] += t[p + j] * scale;
         });
@@ -59,7 +59,7 @@ public final class LoraAdapter {
                          float[] dx, int dxOff, int lddx) {
         float[] u = new float[rows * rank], dt = new float[rows * out], du = new float[rows * rank];
         LinearOp.forward(x, xOff, ldx, rows, a.value(), null, in, rank, u, 0, rank);
-        Parallel.forEach(rows, r -> {
+        RowTasks.forEach(rows, out, r -> {
             int o = dyOff + r * lddy, p = r * out;
             for (int j = 0; j < out; j++) dt[p + j] = dy[o + j] * scale;
         });

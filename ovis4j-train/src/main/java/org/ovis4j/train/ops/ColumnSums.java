@@ -23,10 +23,14 @@ final class ColumnSums {
     static double[] of(int rows, int width, Row row) {
         int chunks = (rows + CHUNK - 1) / CHUNK;
         double[][] partial = new double[chunks][];
-        Parallel.forEach(chunks, c -> {
-            double[] acc = new double[width];
-            for (int r = c * CHUNK, e = Math.min(rows, r + CHUNK); r < e; r++) row.add(r, acc);
-            partial[c] = acc;
+        // Tasks of several chunks when rows are narrow (the chunks, not the tasks, fix the order of the sums).
+        int perTask = Math.max(1, RowTasks.MIN_WORK / (CHUNK * Math.max(1, width)));
+        Parallel.forEach((chunks + perTask - 1) / perTask, t -> {
+            for (int c = t * perTask, ce = Math.min(chunks, c + perTask); c < ce; c++) {
+                double[] acc = new double[width];
+                for (int r = c * CHUNK, e = Math.min(rows, r + CHUNK); r < e; r++) row.add(r, acc);
+                partial[c] = acc;
+            }
         });
         double[] sum = new double[width];
         for (double[] p : partial) for (int i = 0; i < width; i++) sum[i] += p[i];

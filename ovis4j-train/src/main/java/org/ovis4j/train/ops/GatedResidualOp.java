@@ -1,6 +1,5 @@
 package org.ovis4j.train.ops;
 
-import org.ovis4j.core.parallel.Parallel;
 
 /**
  * The gated residual update of the MMDiT blocks, out = res + gate ⊙ y (gate: one AdaLN chunk of the
@@ -14,7 +13,7 @@ public final class GatedResidualOp {
     /** out[outOff + r·dim + i] = res[resOff + r·dim + i] + gate[gOff + i]·y[yOff + r·dim + i]; out may be res. */
     public static void forward(float[] res, int resOff, float[] y, int yOff, int rows, int dim, float[] gate, int gOff,
                                float[] out, int outOff) {
-        Parallel.forEach(rows, r -> {
+        RowTasks.forEach(rows, dim, r -> {
             int a = resOff + r * dim, b = yOff + r * dim, o = outOff + r * dim;
             for (int i = 0; i < dim; i++) out[o + i] = res[a + i] + gate[gOff + i] * y[b + i];
         });
@@ -30,7 +29,7 @@ public final class GatedResidualOp {
             });
             ColumnSums.addInto(sum, 0, dgate, dgOff, dim);
         }
-        Parallel.forEach(rows, r -> {
+        RowTasks.forEach(rows, dim, r -> {
             int a = doutOff + r * dim, o = dyOff + r * dim;
             for (int i = 0; i < dim; i++) dy[o + i] = dout[a + i] * gate[gOff + i];
         });

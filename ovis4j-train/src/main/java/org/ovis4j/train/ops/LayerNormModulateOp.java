@@ -1,6 +1,5 @@
 package org.ovis4j.train.ops;
 
-import org.ovis4j.core.parallel.Parallel;
 
 /**
  * LayerNorm without affine followed by the AdaLN modulation, out = LN(x)·(1 + scale) + shift, with
@@ -18,7 +17,7 @@ public final class LayerNormModulateOp {
      */
     public static void forward(float[] x, int xOff, int rows, int dim, float eps, float[] mod, int shiftOff, int scaleOff,
                                float[] out, int outOff, float[] mean, float[] rstd, int statOff) {
-        Parallel.forEach(rows, r -> {
+        RowTasks.forEach(rows, dim, r -> {
             int o = xOff + r * dim, w = outOff + r * dim;
             double mu = 0;
             for (int i = 0; i < dim; i++) mu += x[o + i];
@@ -44,7 +43,7 @@ public final class LayerNormModulateOp {
     public static void backward(float[] x, int xOff, int rows, int dim, float[] mod, int scaleOff,
                                 float[] mean, float[] rstd, int statOff, float[] dout, int doutOff,
                                 float[] dx, int dxOff, float[] dmod, int dShiftOff, int dScaleOff) {
-        Parallel.forEach(rows, r -> {
+        RowTasks.forEach(rows, dim, r -> {
             int o = xOff + r * dim, g = doutOff + r * dim, d = dxOff + r * dim;
             float m = mean[statOff + r], inv = rstd[statOff + r];
             double sumG = 0, sumGx = 0;

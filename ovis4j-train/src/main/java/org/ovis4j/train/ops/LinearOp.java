@@ -2,7 +2,6 @@ package org.ovis4j.train.ops;
 
 import org.ovis4j.core.kernel.FloatPanels;
 import org.ovis4j.core.kernel.Gemm;
-import org.ovis4j.core.parallel.Parallel;
 
 /**
  * A fully connected layer y = x·Wᵀ + b over float32 master weights W [out, in] (PyTorch layout), and
@@ -18,7 +17,8 @@ public final class LinearOp {
     /** y[yOff + r·ldy + o] = b[o] + Σ_i x[xOff + r·ldx + i]·w[o·in + i] for r < rows; b may be null. */
     public static void forward(float[] x, int xOff, int ldx, int rows, float[] w, float[] b, int in, int out,
                                float[] y, int yOff, int ldy) {
-        Gemm.gemm(x, xOff, ldx, rows, in, FloatPanels.transposed(w, 0, in), out, b, y, ldy, yOff, false);
+        Gemm.gemm(x, xOff, ldx, rows, in, FloatPanels.forRows(rows, FloatPanels.transposed(w, 0, in), in, out), out, b,
+                y, ldy, yOff, false);
     }
 
     /** Contiguous rows: x [rows, in] → y [rows, out]. */
@@ -36,12 +36,14 @@ public final class LinearOp {
                                 float[] dx, int dxOff, int lddx, boolean accumulateDx, float[] dw, float[] db) {
         if (rows == 0) return;
         if (dx != null)
-            Gemm.gemm(dy, dyOff, lddy, rows, out, FloatPanels.rowMajor(w, 0, in), in, null, dx, lddx, dxOff, accumulateDx);
+            Gemm.gemm(dy, dyOff, lddy, rows, out, FloatPanels.forRows(rows, FloatPanels.rowMajor(w, 0, in), out, in), in, null,
+                    dx, lddx, dxOff, accumulateDx);
         if (dw != null) {
             // dW [out, in] = dYᵀ [out, rows] · X [rows, in]: the GEMM reads A row-major, so dY is transposed once
             // (rows·out copies against rows·out·in multiply-adds).
             float[] dyT = transpose(dy, dyOff, lddy, rows, out);
-            Gemm.gemm(dyT, 0, rows, out, rows, FloatPanels.rowMajor(x, xOff, ldx), in, null, dw, in, 0, true);
+            Gemm.gemm(dyT, 0, rows, out, rows, FloatPanels.forRows(out, FloatPanels.rowMajor(x, xOff, ldx), rows, in), in, null,
+                    dw, in, 0, true);
         }
         if (db != null) {
             double[] sum = ColumnSums.of(rows, out, (r, acc) -> {
@@ -61,9 +63,9 @@ public final class LinearOp {
     /** a [rows, cols] (from off, stride ld) → [cols, rows]. */
     static float[] transpose(float[] a, int off, int ld, int rows, int cols) {
         float[] t = new float[rows * cols];
-        final int block = 64;
-        int rowBlocks = (rows + block - 1) / block;
-        Parallel.forEach(rowBlocks, rb -> {
+        // blocks of 16 rows: their 16 values of a column go to one output cache line
+        final int block = 16;
+        RowTasks.forEach((rows + block - 1) / block, block * cols, rb -> {
             int r0 = rb * block, r1 = Math.min(rows, r0 + block);
             for (int c = 0; c < cols; c++)
                 for (int r = r0; r < r1; r++) t[c * rows + r] = a[off + r * ld + c];

@@ -1,6 +1,5 @@
 package org.ovis4j.train.ops;
 
-import org.ovis4j.core.parallel.Parallel;
 
 /**
  * RMSNorm with a learned weight, y = x·rstd·w with rstd = 1/sqrt(mean(x²) + eps), over rows of width
@@ -14,7 +13,7 @@ public final class RmsNormOp {
     /** out[outOff + r·dim + i] = x[xOff + r·dim + i]·rstd_r·w[i]; rstd[statOff + r] receives rstd_r. */
     public static void forward(float[] x, int xOff, int rows, int dim, float[] w, float eps,
                                float[] out, int outOff, float[] rstd, int statOff) {
-        Parallel.forEach(rows, r -> {
+        RowTasks.forEach(rows, dim, r -> {
             int o = xOff + r * dim, p = outOff + r * dim;
             double ss = 0;
             for (int i = 0; i < dim; i++) ss += (double) x[o + i] * x[o + i];
@@ -39,7 +38,7 @@ public final class RmsNormOp {
             });
             ColumnSums.addInto(sum, 0, dw, 0, dim);
         }
-        Parallel.forEach(rows, r -> {
+        RowTasks.forEach(rows, dim, r -> {
             int o = xOff + r * dim, g = doutOff + r * dim, d = dxOff + r * dim;
             float inv = rstd[statOff + r];
             double dot = 0;

@@ -1,6 +1,5 @@
 package org.ovis4j.train.ops;
 
-import org.ovis4j.core.parallel.Parallel;
 
 /**
  * Rotary position embedding with interleaved pairs, as the inference {@code PositionEmbedding} tables
@@ -24,7 +23,7 @@ public final class RopeOp {
     private static void rotate(float[] x, int rows, int heads, int headDim, float[] cos, float[] sin, int tableRows,
                                float sign, float[] out) {
         int half = headDim / 2;
-        Parallel.forEach(rows, r -> {
+        RowTasks.forEach(rows, heads * headDim, r -> {
             int t = (r % tableRows) * half;
             for (int h = 0; h < heads; h++) {
                 int o = (r * heads + h) * headDim;

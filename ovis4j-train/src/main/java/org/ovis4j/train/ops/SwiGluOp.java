@@ -2,7 +2,6 @@ package org.ovis4j.train.ops;
 
 import jdk.incubator.vector.FloatVector;
 import org.ovis4j.core.kernel.VectorMath;
-import org.ovis4j.core.parallel.Parallel;
 
 /**
  * SwiGLU on the output of one projection whose rows are [up (hidden) | gate (hidden)] (diffusers
@@ -16,7 +15,7 @@ public final class SwiGluOp {
 
     /** out[outOff + r·ldo + i] = h[hOff + r·ldh + i]·silu(h[hOff + r·ldh + hidden + i]) for i < hidden. */
     public static void forward(float[] h, int hOff, int ldh, int rows, int hidden, float[] out, int outOff, int ldo) {
-        Parallel.forEach(rows, r -> {
+        RowTasks.forEach(rows, hidden, r -> {
             int u = hOff + r * ldh, g = u + hidden, o = outOff + r * ldo;
             int i = 0;
             for (; i + L <= hidden; i += L) {
@@ -30,7 +29,7 @@ public final class SwiGluOp {
     /** Writes both halves of dh [rows, 2·hidden] (from dhOff, stride lddh) from dm (from dmOff, stride lddm). */
     public static void backward(float[] h, int hOff, int ldh, int rows, int hidden, float[] dm, int dmOff, int lddm,
                                 float[] dh, int dhOff, int lddh) {
-        Parallel.forEach(rows, r -> {
+        RowTasks.forEach(rows, hidden, r -> {
             int u = hOff + r * ldh, g = u + hidden, m = dmOff + r * lddm, du = dhOff + r * lddh, dg = du + hidden;
             int i = 0;
             for (; i + L <= hidden; i += L) {
