@@ -58,11 +58,8 @@ public final class AttentionOp {
         check(samples, len, heads, headDim, lse, q, k, v, out);
         int ld = heads * headDim;
         float scale = scale(headDim);
-        for (int s = 0; s < samples; s++) {
-            int off = s * len * ld;
-            Attention.attendJava(q, off, ld, k, off, ld, v, off, ld, out, off, ld, len, len, heads, heads, headDim, scale,
-                    false, len, lse, s * heads * len);
-        }
+        Attention.attendJava(q, 0, ld, k, 0, ld, v, 0, ld, out, 0, ld, samples, len, len, heads, heads, headDim, scale, false,
+                len, lse, 0);
     }
 
     /** Gradients of the above; dq, dk, dv are overwritten (same layout as q, k, v). out and lse are forward's. */
@@ -101,22 +98,25 @@ public final class AttentionOp {
                 int kv = base + j0 * ld;
                 transpose(k, kv, ld, jn, jp, d, t.kt);
                 transpose(v, kv, ld, jn, jp, d, t.vt);
+                gather(k, kv, ld, jn, d, t.kj);
                 Arrays.fill(t.dk, 0, jn * d, 0f);
                 Arrays.fill(t.dv, 0, jn * d, 0f);
                 for (int i0 = 0; i0 < len; i0 += QB) {
                     int rows = Math.min(QB, len - i0), qi = base + i0 * ld;
+                    gather(q, qi, ld, rows, d, t.qi);
+                    gather(dOut, qi, ld, rows, d, t.gi);
                     // S = Q_i·K_jᵀ, then P = exp(scale·S − lse).
                     Arrays.fill(t.p, 0, rows * KB, 0f);
-                    mulAdd(q, qi, ld, 1, rows, d, t.kt, 0, KB, jp, t.p, 0, KB);
+                    mulAdd(t.qi, 0, d, 1, rows, d, t.kt, 0, KB, jp, t.p, 0, KB);
                     probabilities(t.p, rows, jn, jp, scale, lse, stat + i0);
                     // dP = dO_i·V_jᵀ, then dS = scale·P ∘ (dP − D).
                     Arrays.fill(t.ds, 0, rows * KB, 0f);
-                    mulAdd(dOut, qi, ld, 1, rows, d, t.vt, 0, KB, jp, t.ds, 0, KB);
+                    mulAdd(t.gi, 0, d, 1, rows, d, t.vt, 0, KB, jp, t.ds, 0, KB);
                     scoreGradients(t.p, t.ds, rows, jp, scale, delta, stat + i0);
                     // dV_j += Pᵀ·dO_i, dK_j += dSᵀ·Q_i, dQ_i += dS·K_j.
-                    mulAdd(t.p, 0, 1, KB, jn, rows, dOut, qi, ld, d, t.dv, 0, d);
-                    mulAdd(t.ds, 0, 1, KB, jn, rows, q, qi, ld, d, t.dk, 0, d);
-                    mulAdd(t.ds, 0, KB, 1, rows, jn, k, kv, ld, d, partial, dqBase + i0 * ld, ld);
+                    mulAdd(t.p, 0, 1, KB, jn, rows, t.gi, 0, d, d, t.dv, 0, d);
+                    mulAdd(t.ds, 0, 1, KB, jn, rows, t.qi, 0, d, d, t.dk, 0, d);
+                    mulAdd(t.ds, 0, KB, 1, rows, jn, t.kj, 0, d, d, partial, dqBase + i0 * ld, ld);
                 }
                 for (int j = 0; j < jn; j++) {
                     System.arraycopy(t.dk, j * d, dk, kv + j * ld, d);
@@ -148,6 +148,15 @@ public final class AttentionOp {
         float sum = VectorMath.sumLanes(acc);
         for (; t < d; t++) sum += a[off + t] * b[off + t];
         return sum;
+    }
+
+    /**
+     * The rows of one head of a block, made contiguous: dst[j*d + t] = m[off + j*ld + t]. Rows of the real
+     * model are 24·128 floats = 12 KiB apart, a multiple of 4 KiB, so a block's rows read in place would all
+     * fall in the same few L1 sets and evict each other.
+     */
+    private static void gather(float[] m, int off, int ld, int rows, int d, float[] dst) {
+        for (int j = 0; j < rows; j++) System.arraycopy(m, off + j * ld, dst, j * d, d);
     }
 
     /** mt[t*KB + j] = m[off + j*ld + t] for j < jn, and 0 for jn ≤ j < jp, so that padded keys score 0 (and stay finite). */
@@ -191,6 +200,32 @@ public final class AttentionOp {
             int a0 = aOff + x * ax, a1 = a0 + ax, a2 = a1 + ax, a3 = a2 + ax;
             int c0 = cOff + x * ldc, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
             int t = 0;
+            for (; t + 4 * L <= cols; t += 4 * L) {
+                FloatVector x0 = FloatVector.fromArray(S, c, c0 + t), y0 = FloatVector.fromArray(S, c, c0 + t + L);
+                FloatVector z0 = FloatVector.fromArray(S, c, c0 + t + 2 * L), w0 = FloatVector.fromArray(S, c, c0 + t + 3 * L);
+                FloatVector x1 = FloatVector.fromArray(S, c, c1 + t), y1 = FloatVector.fromArray(S, c, c1 + t + L);
+                FloatVector z1 = FloatVector.fromArray(S, c, c1 + t + 2 * L), w1 = FloatVector.fromArray(S, c, c1 + t + 3 * L);
+                FloatVector x2 = FloatVector.fromArray(S, c, c2 + t), y2 = FloatVector.fromArray(S, c, c2 + t + L);
+                FloatVector z2 = FloatVector.fromArray(S, c, c2 + t + 2 * L), w2 = FloatVector.fromArray(S, c, c2 + t + 3 * L);
+                FloatVector x3 = FloatVector.fromArray(S, c, c3 + t), y3 = FloatVector.fromArray(S, c, c3 + t + L);
+                FloatVector z3 = FloatVector.fromArray(S, c, c3 + t + 2 * L), w3 = FloatVector.fromArray(S, c, c3 + t + 3 * L);
+                for (int y = 0, ya = 0, yb = bOff + t; y < yn; y++, ya += ay, yb += ldb) {
+                    FloatVector b0 = FloatVector.fromArray(S, b, yb), b1 = FloatVector.fromArray(S, b, yb + L);
+                    FloatVector b2 = FloatVector.fromArray(S, b, yb + 2 * L), b3 = FloatVector.fromArray(S, b, yb + 3 * L);
+                    FloatVector w = FloatVector.broadcast(S, a[a0 + ya]);
+                    x0 = w.fma(b0, x0); y0 = w.fma(b1, y0); z0 = w.fma(b2, z0); w0 = w.fma(b3, w0);
+                    w = FloatVector.broadcast(S, a[a1 + ya]);
+                    x1 = w.fma(b0, x1); y1 = w.fma(b1, y1); z1 = w.fma(b2, z1); w1 = w.fma(b3, w1);
+                    w = FloatVector.broadcast(S, a[a2 + ya]);
+                    x2 = w.fma(b0, x2); y2 = w.fma(b1, y2); z2 = w.fma(b2, z2); w2 = w.fma(b3, w2);
+                    w = FloatVector.broadcast(S, a[a3 + ya]);
+                    x3 = w.fma(b0, x3); y3 = w.fma(b1, y3); z3 = w.fma(b2, z3); w3 = w.fma(b3, w3);
+                }
+                x0.intoArray(c, c0 + t); y0.intoArray(c, c0 + t + L); z0.intoArray(c, c0 + t + 2 * L); w0.intoArray(c, c0 + t + 3 * L);
+                x1.intoArray(c, c1 + t); y1.intoArray(c, c1 + t + L); z1.intoArray(c, c1 + t + 2 * L); w1.intoArray(c, c1 + t + 3 * L);
+                x2.intoArray(c, c2 + t); y2.intoArray(c, c2 + t + L); z2.intoArray(c, c2 + t + 2 * L); w2.intoArray(c, c2 + t + 3 * L);
+                x3.intoArray(c, c3 + t); y3.intoArray(c, c3 + t + L); z3.intoArray(c, c3 + t + 2 * L); w3.intoArray(c, c3 + t + 3 * L);
+            }
             for (; t + 2 * L <= cols; t += 2 * L) {
                 FloatVector x0 = FloatVector.fromArray(S, c, c0 + t), y0 = FloatVector.fromArray(S, c, c0 + t + L);
                 FloatVector x1 = FloatVector.fromArray(S, c, c1 + t), y1 = FloatVector.fromArray(S, c, c1 + t + L);
@@ -252,17 +287,23 @@ public final class AttentionOp {
         c[ci] = acc;
     }
 
-    /** Per-thread working set of the backward: two score tiles, Kᵀ and Vᵀ of a key block, its dK and dV. */
+    /**
+     * Per-thread working set of the backward: two score tiles; of a key block K (rows), Kᵀ, Vᵀ, dK and dV;
+     * of a query block Q and dO.
+     */
     private static final class Tile {
         final float[] p = new float[QB * KB], ds = new float[QB * KB];
-        float[] kt = new float[0], vt = kt, dk = kt, dv = kt;
+        float[] kt = new float[0], vt = kt, kj = kt, dk = kt, dv = kt, qi = kt, gi = kt;
 
         Tile fit(int d) {
             if (kt.length < d * KB) {
                 kt = new float[d * KB];
                 vt = new float[d * KB];
+                kj = new float[KB * d];
                 dk = new float[KB * d];
                 dv = new float[KB * d];
+                qi = new float[QB * d];
+                gi = new float[QB * d];
             }
             return this;
         }
