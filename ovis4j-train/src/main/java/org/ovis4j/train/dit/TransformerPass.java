@@ -5,7 +5,7 @@ import org.ovis4j.dit.PositionEmbedding;
 /**
  * One forward pass of a {@link TrainableTransformer} and everything its backward reads. Owned by the
  * caller, never by the model: two models (a policy and its reference) or two passes of one model
- * (DPO's winners and losers) never share activations. With recomputation (gradient checkpointing)
+ * never share activations. With recomputation (gradient checkpointing)
  * only each block's input is kept and the backward runs the block's forward again.
  */
 public final class TransformerPass {
