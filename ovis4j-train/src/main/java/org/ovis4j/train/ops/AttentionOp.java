@@ -17,11 +17,12 @@ import org.ovis4j.core.parallel.Parallel;
  * <p>The backward is FlashAttention-2's. With P = exp(scale·Q·Kᵀ − lse) and D = rowsum(dO ∘ O):
  * dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P ∘ (dP − D), dQ = scale·dS·K, dK = scale·dSᵀ·Q. P and dP are recomputed
  * per tile of QB queries x KB keys and never held beyond one tile per thread. The outer loop runs over key
- * blocks, so a task owns the dK and dV rows of its keys and accumulates them in place; dQ sums over every
- * key block instead. A task is (sample, head, key chunk): when sample x head pairs are many (the MMDiT's
+ * blocks, so a task owns the dK and dV rows of its keys and accumulates them in its tile; dQ sums over
+ * every key block instead. A task is (sample, head, key chunk): when sample x head pairs are many (the MMDiT's
  * 24 heads) a chunk is all keys and the task adds into dQ directly, keys in order. When they are few (the
- * VAE's one head) the keys are split into chunks, each chunk adds into its own copy of dQ, and the copies
- * are summed in chunk order afterwards. The chunk count depends on the shape only, never on the thread
+ * VAE's one head) the keys are split into chunks, the first chunk adds into dQ and each other one into its
+ * own copy of dQ (at most 15·len·headDim floats in all: 120 MiB for the VAE's 4096 x 512), and the copies
+ * are added in chunk order afterwards. The chunk count depends on the shape only, never on the thread
  * count or on which thread ran what, so the gradients have the same bits for any thread count. (The
  * alternative, a second pass for dQ over query blocks, needs no copies but recomputes P and dP: seven tile
  * products instead of five.)
@@ -29,7 +30,7 @@ import org.ovis4j.core.parallel.Parallel;
 public final class AttentionOp {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    /** Queries and keys of one backward tile; KB is a multiple of two vectors, the column step of {@link #mulAdd}. */
+    /** Queries and keys of one backward tile; KB is a multiple of two vectors, to which a key block's scores are padded. */
     private static final int QB = 64, KB = 64;
     /**
      * Sample x head x chunk tasks the backward aims for when sample x head pairs are few: enough for 16
@@ -85,13 +86,14 @@ public final class AttentionOp {
         int pairs = samples * heads;
         // (The copies of dQ must fit one array; a shape this large has pairs enough anyway.)
         int chunks = Math.min(Math.min(keyBlocks, Math.max(1, (TASKS + pairs - 1) / pairs)), Integer.MAX_VALUE / n);
-        // With one chunk dQ is the accumulator; with several, chunk c adds into partial[c*n ...], same layout.
-        float[] partial = chunks == 1 ? dq : new float[chunks * n];
-        if (chunks == 1) Arrays.fill(dq, 0, n, 0f);
+        // Chunk 0 adds into dQ itself, chunk c > 0 into its copy partial[(c-1)*n ...], laid out as dQ.
+        float[] partial = chunks == 1 ? null : new float[(chunks - 1) * n];
+        Arrays.fill(dq, 0, n, 0f);
         Parallel.forEach(pairs * chunks, task -> {
             int c = task % chunks, s = task / chunks / heads, h = task / chunks % heads;
             int base = s * len * ld + h * d, stat = (s * heads + h) * len;
-            int dqBase = (chunks == 1 ? 0 : c * n) + base;
+            float[] dqSum = c == 0 ? dq : partial;
+            int dqBase = (c == 0 ? 0 : (c - 1) * n) + base;
             Tile t = TILES.get().fit(d);
             for (int kb = c * keyBlocks / chunks, kbEnd = (c + 1) * keyBlocks / chunks; kb < kbEnd; kb++) {
                 int j0 = kb * KB, jn = Math.min(KB, len - j0), jp = (jn + 2 * L - 1) / (2 * L) * (2 * L);
@@ -116,7 +118,7 @@ public final class AttentionOp {
                     // dV_j += Pᵀ·dO_i, dK_j += dSᵀ·Q_i, dQ_i += dS·K_j.
                     mulAdd(t.p, 0, 1, KB, jn, rows, t.gi, 0, d, d, t.dv, 0, d);
                     mulAdd(t.ds, 0, 1, KB, jn, rows, t.qi, 0, d, d, t.dk, 0, d);
-                    mulAdd(t.ds, 0, KB, 1, rows, jn, t.kj, 0, d, d, partial, dqBase + i0 * ld, ld);
+                    mulAdd(t.ds, 0, KB, 1, rows, jn, t.kj, 0, d, d, dqSum, dqBase + i0 * ld, ld);
                 }
                 for (int j = 0; j < jn; j++) {
                     System.arraycopy(t.dk, j * d, dk, kv + j * ld, d);
@@ -125,13 +127,12 @@ public final class AttentionOp {
             }
         });
         if (chunks > 1) {
-            // dQ = Σ_c partial_c, chunks in order whatever thread summed the block.
+            // dQ = chunk 0's + chunk 1's + ..., chunks in order whatever thread summed the block.
             int span = QB * ld;
             Parallel.forEach((n + span - 1) / span, b -> {
                 int from = b * span, to = Math.min(n, from + span);
-                System.arraycopy(partial, from, dq, from, to - from);
                 for (int c = 1; c < chunks; c++) {
-                    int x = from, off = c * n;
+                    int x = from, off = (c - 1) * n;
                     for (; x + L <= to; x += L)
                         FloatVector.fromArray(S, dq, x).add(FloatVector.fromArray(S, partial, off + x)).intoArray(dq, x);
                     for (; x < to; x++) dq[x] += partial[off + x];
@@ -190,8 +191,9 @@ public final class AttentionOp {
     /**
      * c[cOff + x*ldc + t] += Σ_{y < yn} a[aOff + x*ax + y*ay] · b[bOff + y*ldb + t] for x < xn, t < cols: the
      * one tile product of the backward. Strides (ax, ay) read a tile either way round, so the same code forms
-     * Q·Kᵀ (from Kᵀ), Pᵀ·dO and dS·K. Four rows of c and two vectors of columns stay in registers while y runs,
-     * so each pair of loaded b vectors feeds eight FMAs; sums over y run in order, the same bits on any thread.
+     * Q·Kᵀ (from Kᵀ), Pᵀ·dO and dS·K. Four rows of c and four vectors of columns stay in registers while y runs,
+     * so four loads of b and four broadcasts of a feed sixteen FMAs (then two vectors, one, and single columns
+     * for what is left); every sum over y runs in order, the same bits on any thread.
      */
     private static void mulAdd(float[] a, int aOff, int ax, int ay, int xn, int yn, float[] b, int bOff, int ldb, int cols,
                                float[] c, int cOff, int ldc) {
