@@ -17,6 +17,14 @@ public final class OriginalTransformerNames {
         return store.has("img_in.weight") && store.has("final_layer.linear.weight");
     }
 
+    /**
+     * The transformer weights of {@code store} under diffusers names, whichever published layout it holds;
+     * float matrices converted to {@code computeType} on first use (null: as stored).
+     */
+    public static Weights weights(TensorStore store, TransformerConfig cfg, org.ovis4j.core.tensor.DType computeType) {
+        return new StoreWeights(store, "", matches(store) ? map(cfg) : null, computeType);
+    }
+
     public static NameMap map(TransformerConfig cfg) {
         long d = cfg.innerDim(), f = cfg.mlpHidden();
         NameMap m = new NameMap();

@@ -8,7 +8,7 @@ import org.ovis4j.core.kernel.Linear;
  * τ = 1000·σ → 256-wide sinusoid [cos | sin] → linear → SiLU → linear: the conditioning vector that
  * drives every AdaLN modulation. The sinusoid follows diffusers' float32 arithmetic step by step.
  */
-final class TimestepEmbedding {
+public final class TimestepEmbedding {
     private final Linear linear1, linear2;
 
     TimestepEmbedding(Weights w) {
@@ -16,8 +16,12 @@ final class TimestepEmbedding {
         linear2 = new Linear(w.get("timestep_embedder.linear_2.weight"), w.get("timestep_embedder.linear_2.bias"));
     }
 
-    /** The 256 sinusoid features of σ (cos first: flip_sin_to_cos, no frequency shift). */
-    static float[] sinusoid(float sigma) {
+    /**
+     * The 256 sinusoid features of σ (cos first: flip_sin_to_cos, no frequency shift). Public as the
+     * one implementation training shares (its float32 rounding is most of the float32 error of the
+     * transformer's gradients, so both must round alike).
+     */
+    public static float[] sinusoid(float sigma) {
         int half = TransformerConfig.TIME_EMBED_DIM / 2;
         float tau = sigma * 1000f;
         float logMax = (float) -Math.log(10000.0);

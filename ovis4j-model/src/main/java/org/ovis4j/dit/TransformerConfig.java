@@ -38,6 +38,16 @@ public record TransformerConfig(int inChannels, int outChannels, int numLayers, 
                     + attentionHeadDim);
     }
 
+    /**
+     * The config of a checkpoint folder in either layout: diffusers' transformer/config.json, or the
+     * original layout's optional arguments file (the official release hard-codes its arguments: 7B values).
+     */
+    public static TransformerConfig of(org.ovis4j.checkpoint.CheckpointFolder folder) {
+        Path file = folder.transformerConfig();
+        if (folder.layout() == org.ovis4j.checkpoint.Layout.DIFFUSERS) return fromDiffusers(file);
+        return file != null ? fromOriginalArgs(file) : ovisImage7B();
+    }
+
     /** Reads diffusers' transformer/config.json; {@code out_channels} null means in_channels. */
     public static TransformerConfig fromDiffusers(Path file) {
         return fromDiffusers(Config.read(file));

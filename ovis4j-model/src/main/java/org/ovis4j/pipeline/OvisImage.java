@@ -9,7 +9,6 @@ import java.util.concurrent.CancellationException;
 import org.ovis4j.checkpoint.CheckpointFolder;
 import org.ovis4j.checkpoint.Layout;
 import org.ovis4j.checkpoint.OriginalTransformerNames;
-import org.ovis4j.checkpoint.StoreWeights;
 import org.ovis4j.core.OvisException;
 import org.ovis4j.core.kernel.MatmulBackends;
 import org.ovis4j.core.random.GaussianNoise;
@@ -84,10 +83,9 @@ public final class OvisImage implements AutoCloseable {
             TensorStore textStore = open(stores, "text encoder", folder.textEncoderFiles());
             OvisTextEncoder textEncoder = new OvisTextEncoder(Qwen3Model.load(textStore, textConfig, precision.matrixType));
 
-            TransformerConfig ditConfig = transformerConfig(folder);
+            TransformerConfig ditConfig = TransformerConfig.of(folder);
             TensorStore ditStore = open(stores, "transformer", folder.transformerFiles());
-            var names = OriginalTransformerNames.matches(ditStore) ? OriginalTransformerNames.map(ditConfig) : null;
-            var transformer = new OvisImageTransformer(ditConfig, new StoreWeights(ditStore, "", names, precision.matrixType));
+            var transformer = new OvisImageTransformer(ditConfig, OriginalTransformerNames.weights(ditStore, ditConfig, precision.matrixType));
             if (precision == Precision.INT8) for (var layer : transformer.blockLayers()) layer.useInt8();
             if (ditConfig.jointAttentionDim() != textConfig.hiddenSize())
                 throw new OvisException(dir + ": transformer expects text states of width " + ditConfig.jointAttentionDim()
@@ -113,13 +111,6 @@ public final class OvisImage implements AutoCloseable {
         TensorStore s = TensorStore.open(what, files);
         stores.add(s);
         return s;
-    }
-
-    private static TransformerConfig transformerConfig(CheckpointFolder folder) {
-        Path file = folder.transformerConfig();
-        if (folder.layout() == Layout.DIFFUSERS) return TransformerConfig.fromDiffusers(file);
-        // The official release hard-codes its arguments; the tiny test checkpoint ships them as JSON.
-        return file != null ? TransformerConfig.fromOriginalArgs(file) : TransformerConfig.ovisImage7B();
     }
 
     public CheckpointFolder folder() { return folder; }

@@ -1,5 +1,6 @@
 package org.ovis4j.core.kernel;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Random;
@@ -45,5 +46,45 @@ class AttentionTest {
                 double[] expected = naive(q, k, v, lq, lk, hq, hkv, d, causal, valid);
                 for (int i = 0; i < out.length; i++) assertEquals(expected[i], out[i], 2e-5, "element " + i);
             }
+    }
+
+    /**
+     * attendJava over stacked samples gives each sample's attention bit for bit, and writes each row's
+     * log-sum-exp log Σ_j exp(scale·q_i·k_j). Gaussian inputs, d ≤ 24: scores below about 10 in size, each
+     * with float error below about d·u·Σ|q·k|·scale ≈ 1e-5, and the sum's relative error of (len + few)·u
+     * adds as much again to the log, so 1e-4 is ample and a wrong row, head or sample is off by O(1).
+     */
+    @Test
+    void attendJavaStacksSamplesAndWritesLogSumExp() {
+        Random r = new Random(9);
+        int[][] shapes = {{1, 1, 1, 1, 16}, {3, 7, 4, 2, 16}, {2, 300, 2, 1, 24}}; // samples, len, hq, hkv, d
+        for (int[] sh : shapes) {
+            int samples = sh[0], len = sh[1], hq = sh[2], hkv = sh[3], d = sh[4];
+            for (boolean causal : new boolean[] {false, true}) {
+                int qn = len * hq * d, kn = len * hkv * d;
+                float[] q = GemmTest.random(r, samples * qn), k = GemmTest.random(r, samples * kn), v = GemmTest.random(r, samples * kn);
+                float[] out = new float[samples * qn], lse = new float[samples * hq * len];
+                float scale = (float) (1 / Math.sqrt(d));
+                Attention.attendJava(q, 0, hq * d, k, 0, hkv * d, v, 0, hkv * d, out, 0, hq * d, samples, len, len, hq, hkv, d,
+                        scale, causal, len, lse, 0);
+                for (int s = 0; s < samples; s++) {
+                    float[] one = new float[qn];
+                    Attention.JAVA.attend(q, s * qn, hq * d, k, s * kn, hkv * d, v, s * kn, hkv * d, one, 0, hq * d, len, len, hq,
+                            hkv, d, scale, causal, len);
+                    assertArrayEquals(one, java.util.Arrays.copyOfRange(out, s * qn, (s + 1) * qn), "sample " + s);
+                    for (int h = 0; h < hq; h++)
+                        for (int i = 0; i < len; i++) {
+                            double sum = 0;
+                            for (int j = 0; j < (causal ? i + 1 : len); j++) {
+                                double dot = 0;
+                                for (int t = 0; t < d; t++)
+                                    dot += (double) q[s * qn + (i * hq + h) * d + t] * k[s * kn + (j * hkv + h / (hq / hkv)) * d + t];
+                                sum += Math.exp(dot * scale);
+                            }
+                            assertEquals(Math.log(sum), lse[(s * hq + h) * len + i], 1e-4, "lse " + s + "," + h + "," + i);
+                        }
+                }
+            }
+        }
     }
 }
