@@ -5,7 +5,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.ovis4j.checkpoint.CheckpointFolder;
 import org.ovis4j.core.OvisException;
-import org.ovis4j.core.kernel.MatmulBackends;
+import org.ovis4j.core.kernel.ComputeContext;
 import org.ovis4j.core.safetensors.SafetensorsFile;
 import org.ovis4j.core.tensor.Tensor;
 import org.ovis4j.pipeline.GeneratedImage;
@@ -65,8 +65,7 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() {
         Precision p = Precision.parse(precision);
         VaeTiling tiling = VaeTiling.parse(vaeTiling);
-        if (p == Precision.FP32) MatmulBackends.selectExactFloat32(backendName());
-        else MatmulBackends.select(backendName());
+        ComputeContext context = ComputeContext.create(backendName(), p == Precision.FP32);
         if (!output.getFileName().toString().toLowerCase().endsWith(".png"))
             throw new OvisException(output + ": output must be a .png file");
         Path outDir = output.toAbsolutePath().getParent();
@@ -87,7 +86,7 @@ final class GenerateCommand implements Callable<Integer> {
         g.listener(new ProgressBar(System.err, terminal));
         long t0 = System.nanoTime();
         System.err.println("loading " + model + " (" + p.name().toLowerCase() + ")...");
-        try (OvisImage pipeline = OvisImage.load(model, p)) {
+        try (OvisImage pipeline = OvisImage.load(model, p, context)) {
             pipeline.vaeTiling(tiling);
             long t1 = System.nanoTime();
             GeneratedImage image = pipeline.generate(g);
@@ -118,6 +117,6 @@ final class GenerateCommand implements Callable<Integer> {
     }
 
     private String backendName() {
-        return backend != null ? backend.toLowerCase() : MatmulBackends.requested();
+        return backend != null ? backend.toLowerCase() : ComputeContext.requestedBackend();
     }
 }

@@ -175,7 +175,7 @@ class CliTest {
         Path png = tmp.resolve("int8.png");
         Path caseDir = TINY.resolve(APPLE_CASE);
         Result r = generateAppleCase("int8", png);
-        if (!org.ovis4j.core.kernel.MatmulBackends.current().hasInt8()) {
+        if (!org.ovis4j.core.kernel.ComputeContext.create("auto", false).backend().hasInt8()) {
             // A CPU without an int8 matmul backend: the request must fail clearly, and write nothing.
             assertOneLineError(r, "int8 needs a backend with an int8 matmul");
             assertTrue(!Files.exists(png));
@@ -204,14 +204,10 @@ class CliTest {
 
     @Test
     void benchInt8RunsOnOnednnAndRefusesJava() {
-        try {
-            assertOneLineError(run("bench", "--gemm", "8x16x8", "--dtype", "int8", "--backend", "java", "--repeat", "1"),
-                    "--dtype int8 needs --backend onednn");
-            Result r = run("bench", "--gemm", "8x16x8", "--dtype", "int8", "--backend", "onednn", "--repeat", "1");
-            if (r.code == 0) assertTrue(r.out.contains("gemm 8 16 8 int8 onednn GFLOP/s="), r.out);
-            else assertOneLineError(r, "backend onednn is not available: ");
-        } finally {
-            org.ovis4j.core.kernel.MatmulBackends.select("auto");
-        }
+        assertOneLineError(run("bench", "--gemm", "8x16x8", "--dtype", "int8", "--backend", "java", "--repeat", "1"),
+                "--dtype int8 needs --backend onednn");
+        Result r = run("bench", "--gemm", "8x16x8", "--dtype", "int8", "--backend", "onednn", "--repeat", "1");
+        if (r.code == 0) assertTrue(r.out.contains("gemm 8 16 8 int8 onednn GFLOP/s="), r.out);
+        else assertOneLineError(r, "backend onednn is not available: ");
     }
 }

@@ -55,13 +55,14 @@ class OvisImageTransformerTest {
             float[] x1 = sample(x, 1, img * 64), c0 = sample(c, 0, txt * 64), c1 = sample(c, 1, txt * 64);
             float[] fresh = new OvisImageTransformer(cfg, new StoreWeights(store)).forward(x1, img, c1, txt, t[1], ids(txt, img));
             OvisImageTransformer model = new OvisImageTransformer(cfg, new StoreWeights(store));
+            TransformerWorkspace ws = new TransformerWorkspace();
             // the same shape with other values, then a batch of two (other shapes), then the case again
-            model.forward(sample(x, 0, img * 64), img, c0, txt, t[0], ids(txt, img));
-            float[][] batch = model.forward(x1, img, new float[][] {c1, c0}, txt, t[1], ids(txt, img));
-            org.junit.jupiter.api.Assertions.assertArrayEquals(fresh, model.forward(x1, img, c1, txt, t[1], ids(txt, img)));
-            org.junit.jupiter.api.Assertions.assertArrayEquals(fresh, model.forward(x1, img, c1, txt, t[1], ids(txt, img)));
-            model.releaseBuffers();
-            org.junit.jupiter.api.Assertions.assertArrayEquals(fresh, model.forward(x1, img, c1, txt, t[1], ids(txt, img)));
+            model.forward(ws, sample(x, 0, img * 64), img, new float[][] {c0}, txt, t[0], ids(txt, img));
+            float[][] batch = model.forward(ws, x1, img, new float[][] {c1, c0}, txt, t[1], ids(txt, img));
+            org.junit.jupiter.api.Assertions.assertArrayEquals(fresh, model.forward(ws, x1, img, new float[][] {c1}, txt, t[1], ids(txt, img))[0]);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(fresh, model.forward(ws, x1, img, new float[][] {c1}, txt, t[1], ids(txt, img))[0]);
+            ws.release();
+            org.junit.jupiter.api.Assertions.assertArrayEquals(fresh, model.forward(ws, x1, img, new float[][] {c1}, txt, t[1], ids(txt, img))[0]);
             Goldens.assertParity("batch sample 0", fresh, batch[0]);
         }
     }
