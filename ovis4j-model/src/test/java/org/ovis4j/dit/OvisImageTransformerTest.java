@@ -68,6 +68,40 @@ class OvisImageTransformerTest {
     }
 
     @Test
+    void batchWithItsOwnSigmaAndLatentsPerSampleMatchesDiffusers() {
+        // The golden batch mixes timesteps (and latents, and texts): one call computes both samples.
+        try (TensorStore store = TensorStore.openFolder(Goldens.tiny().resolve("transformer"))) {
+            TransformerConfig cfg = TransformerConfig.fromDiffusers(Goldens.tiny().resolve("transformer/config.json"));
+            OvisImageTransformer model = new OvisImageTransformer(cfg, new StoreWeights(store));
+            float[] x = Goldens.floats(V, "in.hidden_states"), c = Goldens.floats(V, "in.encoder_hidden_states");
+            float[] t = Goldens.floats(V, "in.timestep"), out = Goldens.floats(V, "out.sample");
+            int img = 6, txt = 5;
+            org.junit.jupiter.api.Assertions.assertNotEquals(t[0], t[1]);
+            float[][] y = model.forward(new TransformerWorkspace(), new float[][] {sample(x, 0, img * 64), sample(x, 1, img * 64)}, img,
+                    new float[][] {sample(c, 0, txt * 64), sample(c, 1, txt * 64)}, txt, t, ids(txt, img));
+            for (int b = 0; b < 2; b++) Goldens.assertParity("batched out.sample[" + b + "]", sample(out, b, img * 64), y[b]);
+        }
+    }
+
+    @Test
+    void sharedSigmaGivenPerSampleComputesExactlyTheGuidedBatch() {
+        try (TensorStore store = TensorStore.openFolder(Goldens.tiny().resolve("transformer"))) {
+            TransformerConfig cfg = TransformerConfig.fromDiffusers(Goldens.tiny().resolve("transformer/config.json"));
+            OvisImageTransformer model = new OvisImageTransformer(cfg, new StoreWeights(store));
+            float[] x = sample(Goldens.floats(V, "in.hidden_states"), 0, 6 * 64), c = Goldens.floats(V, "in.encoder_hidden_states");
+            float sigma = Goldens.floats(V, "in.timestep")[0];
+            float[][] texts = {sample(c, 0, 5 * 64), sample(c, 1, 5 * 64)};
+            TransformerWorkspace ws = new TransformerWorkspace();
+            float[][] guided = model.forward(ws, x, 6, texts, 5, sigma, ids(5, 6));
+            float[][] perSample = model.forward(ws, new float[][] {x}, 6, texts, 5, new float[] {sigma, sigma}, ids(5, 6));
+            for (int b = 0; b < 2; b++) org.junit.jupiter.api.Assertions.assertArrayEquals(guided[b], perSample[b]);
+            org.ovis4j.core.OvisException e = org.junit.jupiter.api.Assertions.assertThrows(org.ovis4j.core.OvisException.class,
+                    () -> model.forward(ws, new float[][] {x}, 6, texts, 5, new float[] {sigma, sigma, sigma}, ids(5, 6)));
+            assertEquals("transformer: 2 texts, 1 latents and 3 sigmas (give one of each per sample, or one for all)", e.getMessage());
+        }
+    }
+
+    @Test
     void originalLayoutGivesTheSameForward() {
         var tiny = Goldens.tiny();
         try (TensorStore store = TensorStore.open("original", java.util.List.of(tiny.resolve("original/ovis_image.safetensors")))) {
