@@ -44,8 +44,8 @@ final class ProcessArguments {
         List<byte[]> entries = entries(cmdline);
         int first = entries.size() - jvmArgs.length;
         if (first < 1) return jvmArgs;
-        String launcher = new String(entries.get(first - 1), StandardCharsets.UTF_8);
-        boolean ours = launcher.equals(mainClass)
+        String before = new String(entries.get(first - 1), StandardCharsets.UTF_8);
+        boolean ours = before.equals(mainClass)
                 || (first >= 2 && new String(entries.get(first - 2), StandardCharsets.UTF_8).equals("-jar"));
         if (!ours) return jvmArgs;
         String[] args = new String[jvmArgs.length];

@@ -141,8 +141,8 @@ final class CliProcess {
     private static Path checkout;
 
     /**
-     * A checkout that bin/ovis4j runs from without {@code ./mvnw package} (tests run before it): every
-     * top-level entry of the repository (but .git) is linked in, except ovis4j-cli, whose target/ holds this
+     * A checkout that bin/ovis4j runs from without {@code ./mvnw package} (tests run before it): links to
+     * the repository's top-level entries but .git and ovis4j-cli, and an ovis4j-cli/target/ holding this
      * build's classes as jars (ovis4j-cli-*.jar and lib/*.jar), where the launcher looks for them.
      */
     static synchronized Path launcherCheckout() {

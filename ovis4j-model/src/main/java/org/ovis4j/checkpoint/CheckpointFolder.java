@@ -6,8 +6,9 @@ import java.util.List;
 import org.ovis4j.core.OvisException;
 
 /**
- * Where each component of a checkpoint lives on disk, for either {@link Layout}. Nothing is opened
- * here; this only detects the layout and resolves paths, with one-line errors for what is missing.
+ * Where each component of a checkpoint lives on disk, for either {@link Layout}. No weights are opened
+ * here (only {@code model_index.json} is read, to check it); this detects the layout and resolves paths,
+ * with one-line errors for what is missing.
  */
 public record CheckpointFolder(Path root, Layout layout) {
     public static final String ORIGINAL_TRANSFORMER = "ovis_image.safetensors";
