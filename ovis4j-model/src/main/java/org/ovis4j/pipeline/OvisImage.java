@@ -76,34 +76,36 @@ public final class OvisImage implements AutoCloseable {
         CheckpointFolder folder = CheckpointFolder.detect(dir);
         // The parity mode must not round activations, which native backends do for bf16 weights.
         if (precision == Precision.FP32 && !MatmulBackends.current().name().equals("java")) MatmulBackends.selectExactFloat32("auto");
+        // Every config is read and the components checked against each other before any weights are
+        // opened: converting a 7B checkpoint's matrices takes minutes, a mismatch in a config file does not.
+        Qwen3Config textConfig = Qwen3Config.readFolder(folder.textEncoderDir());
+        TransformerConfig ditConfig = transformerConfig(folder);
+        if (ditConfig.jointAttentionDim() != textConfig.hiddenSize())
+            throw new OvisException(dir + ": transformer expects text states of width " + ditConfig.jointAttentionDim()
+                    + " but the text encoder's hidden size is " + textConfig.hiddenSize());
+        Path vaeConfigFile = folder.vaeConfig();
+        VaeConfig vaeConfig = folder.layout() == Layout.DIFFUSERS ? VaeConfig.fromDiffusers(vaeConfigFile)
+                : vaeConfigFile != null ? VaeConfig.fromAeParams(vaeConfigFile) : VaeConfig.flux1();
+        if (vaeConfig.latentChannels() * 4 != ditConfig.inChannels())
+            throw new OvisException(dir + ": transformer in_channels " + ditConfig.inChannels()
+                    + " does not match 4 x the VAE's " + vaeConfig.latentChannels() + " latent channels");
+        Path schedulerFile = folder.schedulerConfig();
+        var scheduler = schedulerFile != null ? FlowMatchEulerScheduler.fromConfig(schedulerFile) : FlowMatchEulerScheduler.defaults();
+        Qwen3Tokenizer tokenizer = Qwen3Tokenizer.load(folder.tokenizerJson());
+
         List<TensorStore> stores = new ArrayList<>();
         try {
-            Qwen3Tokenizer tokenizer = Qwen3Tokenizer.load(folder.tokenizerJson());
-
-            Qwen3Config textConfig = Qwen3Config.readFolder(folder.textEncoderDir());
             TensorStore textStore = open(stores, "text encoder", folder.textEncoderFiles());
             OvisTextEncoder textEncoder = new OvisTextEncoder(Qwen3Model.load(textStore, textConfig, precision.matrixType));
 
-            TransformerConfig ditConfig = transformerConfig(folder);
             TensorStore ditStore = open(stores, "transformer", folder.transformerFiles());
             var names = OriginalTransformerNames.matches(ditStore) ? OriginalTransformerNames.map(ditConfig) : null;
             var transformer = new OvisImageTransformer(ditConfig, new StoreWeights(ditStore, "", names, precision.matrixType));
             if (precision == Precision.INT8) for (var layer : transformer.blockLayers()) layer.useInt8();
-            if (ditConfig.jointAttentionDim() != textConfig.hiddenSize())
-                throw new OvisException(dir + ": transformer expects text states of width " + ditConfig.jointAttentionDim()
-                        + " but the text encoder's hidden size is " + textConfig.hiddenSize());
 
-            Path vaeConfigFile = folder.vaeConfig();
-            VaeConfig vaeConfig = folder.layout() == Layout.DIFFUSERS ? VaeConfig.fromDiffusers(vaeConfigFile)
-                    : vaeConfigFile != null ? VaeConfig.fromAeParams(vaeConfigFile) : VaeConfig.flux1();
             // The VAE is small next to its activations; it always computes from the stored weights.
             AutoencoderKL vae = AutoencoderKL.of(vaeConfig, open(stores, "vae", folder.vaeFiles()), null);
-            if (vae.config().latentChannels() * 4 != ditConfig.inChannels())
-                throw new OvisException(dir + ": transformer in_channels " + ditConfig.inChannels()
-                        + " does not match 4 x the VAE's " + vae.config().latentChannels() + " latent channels");
 
-            Path schedulerFile = folder.schedulerConfig();
-            var scheduler = schedulerFile != null ? FlowMatchEulerScheduler.fromConfig(schedulerFile) : FlowMatchEulerScheduler.defaults();
             return new OvisImage(folder, precision, tokenizer, textEncoder, transformer, vae, scheduler, stores, textStore);
         } catch (RuntimeException e) {
             for (TensorStore s : stores) s.close();
