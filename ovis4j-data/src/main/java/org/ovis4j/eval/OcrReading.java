@@ -9,10 +9,12 @@ import java.util.List;
  * {@link TesseractOcr}); each way is one reading, and readings are scored separately, never
  * joined into one text (docs/evaluation.md, "How readings combine").
  *
- * @param name  which pass this is, for the report ("grey", "ink map", "line crops")
- * @param lines the lines read, top to bottom as the engine orders them
+ * @param name          which pass this is, for the report ("grey", "ink map", "line crops")
+ * @param lines         the lines read, top to bottom as the engine orders them, every word kept
+ * @param minConfidence the confidence below which the engine's words are guesses, left out when
+ *                      scoring (engine- and model-specific: see {@link TesseractOcr#minConfidence})
  */
-public record OcrReading(String name, List<Line> lines) {
+public record OcrReading(String name, List<Line> lines, double minConfidence) {
     public OcrReading {
         lines = List.copyOf(lines);
     }
@@ -59,6 +61,6 @@ public record OcrReading(String name, List<Line> lines) {
             for (String w : line.strip().split("\\s+")) if (!w.isEmpty()) words.add(new Word(w, 1.0));
             if (!words.isEmpty()) lines.add(new Line(words));
         }
-        return new OcrReading(name, lines);
+        return new OcrReading(name, lines, 0);
     }
 }

@@ -24,12 +24,6 @@ public final class TextMetrics {
     private TextMetrics() {}
 
     /**
-     * OCR words below this confidence are left out before matching. See docs/evaluation.md
-     * ("Confidence floor") for the measurements behind the value.
-     */
-    public static final double MIN_CONFIDENCE = 0.0;
-
-    /**
      * One region's result.
      *
      * @param text         the target as the prompt gives it
@@ -91,12 +85,12 @@ public final class TextMetrics {
         return new Score(wa, ned, total, matched, regions);
     }
 
-    /** The reading's words at or above the confidence floor, normalised and split as target words are. */
+    /** The reading's words at or above its confidence floor, normalised and split as target words are. */
     static List<String> tokens(OcrReading reading) {
         List<String> out = new ArrayList<>();
         for (OcrReading.Line line : reading.lines()) {
             for (OcrReading.Word w : line.words()) {
-                if (w.confidence() >= MIN_CONFIDENCE) out.addAll(TextNormalizer.tokens(TextNormalizer.normalize(w.text())));
+                if (w.confidence() >= reading.minConfidence()) out.addAll(TextNormalizer.tokens(TextNormalizer.normalize(w.text())));
             }
         }
         return out;

@@ -79,9 +79,11 @@ class TextMetricsTest {
         assertEquals(1.0, apart.wordAccuracy());
         // A fragment inside a longer OCR word does not match: "pen" is not in "open" here.
         assertEquals(0.0, TextMetrics.score(List.of("pen"), "opener").ned());
-        // Whole words may be split or run together by the OCR: compared joined.
+        // Whole words may be split or run together by the OCR: right when the joined letters are.
         assertEquals(1.0, TextMetrics.score(List.of("Summer"), "Sum mer").ned());
         assertEquals(1.0, TextMetrics.score(List.of("Summer Sale"), "summersale").wordAccuracy());
+        // A near miss across a split is not taken: "sumn" + "er" is charged as the word it stands for.
+        assertEquals(0.0, TextMetrics.score(List.of("Summer"), "Sumn er").ned());
     }
 
     @Test
@@ -99,6 +101,17 @@ class TextMetricsTest {
         assertEquals(1.0, two.ned());
         assertEquals("a", two.regions().get(0).reading());
         assertEquals("b", two.regions().get(1).reading());
+    }
+
+    @Test
+    void wordsBelowTheReadingsConfidenceFloorAreLeftOut() {
+        OcrReading.Line line = new OcrReading.Line(List.of(new OcrReading.Word("Grand", 0.93), new OcrReading.Word("Opening", 0.31)));
+        TextMetrics.Score kept = TextMetrics.score(List.of("Grand Opening"), List.of(new OcrReading("r", List.of(line), 0.0)));
+        assertEquals(1.0, kept.ned());
+        // Without its low-confidence word the reading has 5 of 12 letters: absent.
+        TextMetrics.Score floored = TextMetrics.score(List.of("Grand Opening"), List.of(new OcrReading("r", List.of(line), 0.5)));
+        assertEquals(0.0, floored.ned());
+        assertEquals(1.0, TextMetrics.score(List.of("Grand"), List.of(new OcrReading("r", List.of(line), 0.5))).ned());
     }
 
     @Test
@@ -165,14 +178,11 @@ class TextMetricsTest {
             long cost = (2 * d < w.length() ? d : w.length()) * 1000L - (d == 0 ? 1 : 0);
             best = Math.min(best, cost + search(t, i + 1, run, j + 1));
         }
-        if (j + 1 < run.size()) {                                               // split by the OCR
-            int d = TextMetrics.levenshtein(w, run.get(j) + run.get(j + 1));
-            if (2 * d < w.length()) best = Math.min(best, d * 1000L - (d == 0 ? 1 : 0) + search(t, i + 1, run, j + 2));
+        if (j + 1 < run.size() && w.equals(run.get(j) + run.get(j + 1))) {     // split by the OCR
+            best = Math.min(best, -1 + search(t, i + 1, run, j + 2));
         }
-        if (i + 1 < t.size() && j < run.size()) {                               // two words run together
-            String both = w + t.get(i + 1);
-            int d = TextMetrics.levenshtein(both, run.get(j));
-            if (2 * d < both.length()) best = Math.min(best, d * 1000L - (d == 0 ? 2 : 0) + search(t, i + 2, run, j + 1));
+        if (i + 1 < t.size() && j < run.size() && (w + t.get(i + 1)).equals(run.get(j))) {  // run together
+            best = Math.min(best, -2 + search(t, i + 2, run, j + 1));
         }
         return best;
     }
