@@ -2,6 +2,8 @@ package org.ovis4j.eval;
 
 import static org.bytedeco.tesseract.global.tesseract.RIL_TEXTLINE;
 import static org.bytedeco.tesseract.global.tesseract.RIL_WORD;
+import static org.bytedeco.tesseract.global.tesseract.TessDeleteText;
+import static org.bytedeco.tesseract.global.tesseract.TessResultIteratorDelete;
 
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
@@ -232,12 +234,12 @@ public final class TesseractOcr implements OcrEngine {
                         // Tesseract's confidence is a percentage.
                         if (!text.isEmpty()) line.add(new OcrReading.Word(text, Math.max(0, Math.min(100, it.Confidence(RIL_WORD))) / 100.0));
                     } finally {
-                        word.deallocate();
+                        TessDeleteText(word);  // Tesseract allocated it with new[]
                     }
                 } while (it.Next(RIL_WORD));
                 if (!line.isEmpty()) lines.add(new OcrReading.Line(line));
             } finally {
-                it.deallocate();
+                TessResultIteratorDelete(it);  // GetIterator hands over ownership
             }
             return lines;
         } finally {
