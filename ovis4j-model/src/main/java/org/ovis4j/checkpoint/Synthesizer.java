@@ -19,6 +19,7 @@ import org.ovis4j.core.tensor.DType;
 import org.ovis4j.core.tensor.ParameterSpec;
 import org.ovis4j.dit.TransformerConfig;
 import org.ovis4j.text.Qwen3Config;
+import org.ovis4j.tokenizer.Qwen3Tokenizer;
 import org.ovis4j.vae.VaeConfig;
 
 /**
@@ -113,12 +114,16 @@ public final class Synthesizer {
         return m;
     }
 
-    /** Writes the checkpoint into {@code out} (created; must be empty or absent), copying tokenizer files from {@code tokenizerDir}. */
+    /**
+     * Writes the checkpoint into {@code out} (created; must be empty or absent), copying tokenizer files
+     * from {@code tokenizerDir}; the text encoder's vocabulary grows to the tokenizer's when it is smaller.
+     */
     public static void write(Spec spec, DType dtype, Path tokenizerDir, Path out, long seed, java.util.function.Consumer<String> log) {
         if (!dtype.isFloat() || dtype == DType.F64) throw new OvisException("synth: dtype must be f32, f16 or bf16");
         Path tokJson = tokenizerDir.resolve("tokenizer.json");
         if (!Files.isRegularFile(tokJson)) tokJson = tokenizerDir.resolve("tokenizer/tokenizer.json");
         if (!Files.isRegularFile(tokJson)) throw new OvisException(tokenizerDir + ": no tokenizer.json (or tokenizer/tokenizer.json)");
+        Map<String, Object> textEncoder = coveringVocabulary(spec.textEncoder(), Qwen3Tokenizer.load(tokJson).vocabSize(), log);
         try {
             if (Files.exists(out) && Files.list(out).findAny().isPresent())
                 throw new OvisException(out + ": output folder is not empty");
@@ -134,8 +139,8 @@ public final class Synthesizer {
 
             writeJson(tmp.resolve("transformer/config.json"), transformerConfig(spec.transformer()));
             writeWeights(spec.transformer().parameters(), dtype, tmp.resolve("transformer/diffusion_pytorch_model.safetensors"), seed, log);
-            writeJson(tmp.resolve("text_encoder/config.json"), spec.textEncoder());
-            writeWeights(textConfig(spec).parameters(), dtype, tmp.resolve("text_encoder/model.safetensors"), seed + 1, log);
+            writeJson(tmp.resolve("text_encoder/config.json"), textEncoder);
+            writeWeights(textConfig(spec.name(), textEncoder).parameters(), dtype, tmp.resolve("text_encoder/model.safetensors"), seed + 1, log);
             writeJson(tmp.resolve("vae/config.json"), spec.vae());
             writeWeights(vaeConfig(spec).parameters(), DType.F32, tmp.resolve("vae/diffusion_pytorch_model.safetensors"), seed + 2, log);
             if (Files.exists(out)) Files.delete(out);
@@ -145,6 +150,25 @@ public final class Synthesizer {
         }
     }
 
+    /**
+     * The text-encoder config with {@code vocab_size} raised to {@code tokens} when the tokenizer has
+     * more ids than the embedding has rows: every id it produces (the chat template's
+     * {@code <|im_start|>} = 151644 of the real Qwen3 tokenizer, to begin with) then has a row, so the
+     * tiny config works with the real tokenizer. Refusing instead would leave no tiny checkpoint that
+     * reads real prompts; the weights are random either way, and only the table's length changes.
+     */
+    static Map<String, Object> coveringVocabulary(Map<String, Object> textEncoder, int tokens, java.util.function.Consumer<String> log) {
+        long vocab = num(textEncoder, "vocab_size");
+        if (tokens <= vocab) return textEncoder;
+        Map<String, Object> m = new LinkedHashMap<>(textEncoder);
+        m.put("vocab_size", (long) tokens);
+        if (log != null) log.accept("text encoder vocabulary " + vocab + " raised to " + tokens + ", the tokenizer's (added tokens included)");
+        return m;
+    }
+
+    private static long num(Map<String, Object> m, String k) {
+        return ((Number) m.get(k)).longValue();
+    }
 
     private static void writeJson(Path file, Object value) throws IOException {
         Files.createDirectories(file.getParent());
@@ -193,9 +217,9 @@ public final class Synthesizer {
         return m;
     }
 
-    /** The text encoder's config as the loader will read it. */
-    static Qwen3Config textConfig(Spec spec) {
-        return Qwen3Config.from(new org.ovis4j.core.json.Config("synth " + spec.name() + " text_encoder", spec.textEncoder()));
+    /** A text encoder config map as the loader will read it. */
+    static Qwen3Config textConfig(String specName, Map<String, Object> textEncoder) {
+        return Qwen3Config.from(new org.ovis4j.core.json.Config("synth " + specName + " text_encoder", textEncoder));
     }
 
     /** The VAE's config as the loader will read it. */
@@ -207,7 +231,7 @@ public final class Synthesizer {
     public static long parameterCount(Spec spec, String component) {
         return switch (component) {
             case "transformer" -> spec.transformer().parameterCount();
-            case "text_encoder" -> textConfig(spec).parameterCount();
+            case "text_encoder" -> textConfig(spec.name(), spec.textEncoder()).parameterCount();
             case "vae" -> vaeConfig(spec).parameterCount();
             default -> throw new IllegalArgumentException(component);
         };

@@ -99,33 +99,35 @@ public final class OvisImage implements AutoCloseable {
         if (precision == Precision.FP32 && !context.exactFloat32())
             throw new OvisException("fp32 precision needs an exact float32 compute context (java backend), not " + context);
         CheckpointFolder folder = CheckpointFolder.detect(dir);
+        // Every config is read and the components checked against each other before any weights are
+        // opened: converting a 7B checkpoint's matrices takes minutes, a mismatch in a config file does not.
+        Qwen3Config textConfig = Qwen3Config.readFolder(folder.textEncoderDir());
+        TransformerConfig ditConfig = TransformerConfig.read(folder);
+        if (ditConfig.jointAttentionDim() != textConfig.hiddenSize())
+            throw new OvisException(dir + ": transformer expects text states of width " + ditConfig.jointAttentionDim()
+                    + " but the text encoder's hidden size is " + textConfig.hiddenSize());
+        VaeConfig vaeConfig = VaeConfig.read(folder);
+        if (vaeConfig.latentChannels() * 4 != ditConfig.inChannels())
+            throw new OvisException(dir + ": transformer in_channels " + ditConfig.inChannels()
+                    + " does not match 4 x the VAE's " + vaeConfig.latentChannels() + " latent channels");
+        Path schedulerFile = folder.schedulerConfig();
+        var scheduler = schedulerFile != null ? FlowMatchEulerScheduler.fromConfig(schedulerFile) : FlowMatchEulerScheduler.defaults();
+        Qwen3Tokenizer tokenizer = Qwen3Tokenizer.load(folder.tokenizerJson());
+
         List<TensorStore> stores = new ArrayList<>();
         try {
-            Qwen3Tokenizer tokenizer = Qwen3Tokenizer.load(folder.tokenizerJson());
-
-            Qwen3Config textConfig = Qwen3Config.readFolder(folder.textEncoderDir());
             TensorStore textStore = open(stores, "text encoder", folder.textEncoderFiles());
             OvisTextEncoder textEncoder = new OvisTextEncoder(Qwen3Model.load(textStore, textConfig, precision.matrixType, context));
 
-            TransformerConfig ditConfig = TransformerConfig.read(folder);
             TensorStore ditStore = open(stores, "transformer", folder.transformerFiles());
             var names = OriginalTransformerNames.matches(ditStore) ? OriginalTransformerNames.map(ditConfig) : null;
             var transformer = new OvisImageTransformer(ditConfig, new StoreWeights(ditStore, "", names, precision.matrixType),
                     context, precision == Precision.INT8);
             if (!adapters.isEmpty()) transformer = transformer.withLora(adapters);
-            if (ditConfig.jointAttentionDim() != textConfig.hiddenSize())
-                throw new OvisException(dir + ": transformer expects text states of width " + ditConfig.jointAttentionDim()
-                        + " but the text encoder's hidden size is " + textConfig.hiddenSize());
 
-            VaeConfig vaeConfig = VaeConfig.read(folder);
             // The VAE is small next to its activations; it always computes from the stored weights.
             AutoencoderKL vae = AutoencoderKL.of(vaeConfig, open(stores, "vae", folder.vaeFiles()), null, context);
-            if (vae.config().latentChannels() * 4 != ditConfig.inChannels())
-                throw new OvisException(dir + ": transformer in_channels " + ditConfig.inChannels()
-                        + " does not match 4 x the VAE's " + vae.config().latentChannels() + " latent channels");
 
-            Path schedulerFile = folder.schedulerConfig();
-            var scheduler = schedulerFile != null ? FlowMatchEulerScheduler.fromConfig(schedulerFile) : FlowMatchEulerScheduler.defaults();
             return new OvisImage(folder, precision, context, tokenizer, textEncoder, transformer, vae, scheduler, stores, textStore);
         } catch (RuntimeException e) {
             for (TensorStore s : stores) s.close();
