@@ -33,7 +33,8 @@ import org.ovis4j.vae.VaeTiling;
  * once, then {@link #generate} as many images as wanted. Weights stay memory-mapped until
  * {@link #close}. The kernels are those of the {@link ComputeContext} given at load; what a
  * generation needs besides the weights (activation buffers, progress, cancellation) belongs to
- * that generation, so two instances in one JVM never affect each other.
+ * that generation, so two instances in one JVM never affect each other. One instance runs one
+ * generation at a time.
  *
  * <pre>{@code
  * try (OvisImage model = OvisImage.load(Path.of("Ovis-Image-7B"), Precision.BF16)) {
