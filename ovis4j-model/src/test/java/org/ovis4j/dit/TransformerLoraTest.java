@@ -105,7 +105,8 @@ class TransformerLoraTest {
             float[][] base = forward(new OvisImageTransformer(cfg, w));
             for (int b = 0; b < 2; b++) {
                 // Same sums in another order (W·x + s·B(A·x) against (W + s·B·A)·x): float32 rounding only.
-                Goldens.assertParity("lora vs merged [" + b + "]", reference[b], lora[b]);
+                double worst = Goldens.assertParity("lora vs merged [" + b + "]", reference[b], lora[b]);
+                System.out.printf("lora: adapted transformer against merged weights, sample %d max abs difference %.2e%n", b, worst);
                 // and the adapters do change the output, by far more than that tolerance
                 double moved = 0;
                 for (int i = 0; i < base[b].length; i++) moved = Math.max(moved, Math.abs(base[b][i] - lora[b][i]));
