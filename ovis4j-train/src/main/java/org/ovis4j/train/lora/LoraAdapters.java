@@ -14,8 +14,9 @@ import org.ovis4j.train.param.Parameter;
  * LoRA on chosen modules of a model being built (peft semantics: scale = alpha / rank, no dropout):
  * each module named in {@code weights} gets a {@link LoraProjection} whose A and B are trainable
  * parameters {@code <module>.lora_A.weight} [r, in] and {@code <module>.lora_B.weight} [out, r];
- * other modules stay as they are. Build the model with its base frozen for LoRA training. Reading and
- * writing the diffusers LoRA file format is not done here: this takes the arrays it holds.
+ * other modules stay as they are. Build the model with its base frozen for LoRA training. The
+ * diffusers LoRA file format is read and written by the model module's {@link org.ovis4j.lora.LoraFile}
+ * (a checkpoint format, beside the loaders); this takes the arrays it holds.
  */
 public final class LoraAdapters implements Adapters {
     /** One module's adapter values, row-major: A [rank, in], B [out, rank]. */

@@ -1,4 +1,4 @@
-package org.ovis4j.train.lora;
+package org.ovis4j.lora;
 
 import java.lang.foreign.Arena;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package org.ovis4j.train.lora;
+package org.ovis4j.lora;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -22,25 +22,25 @@ import org.ovis4j.core.safetensors.SafetensorsWriter;
 import org.ovis4j.core.tensor.DType;
 import org.ovis4j.core.tensor.Tensor;
 import org.ovis4j.dit.TransformerConfig;
-import org.ovis4j.train.lora.LoraFile.Adapter;
-import org.ovis4j.train.testing.TrainingGoldens;
+import org.ovis4j.lora.LoraFile.Adapter;
+import org.ovis4j.testing.Goldens;
 
 /** The diffusers LoRA file format against training/lora_weights.safetensors (goldens README 9.4). */
 class LoraFileTest {
     @TempDir
     Path dir;
 
-    private static final Path GOLDEN = TrainingGoldens.trainingFile("lora_weights.safetensors");
-    private static final TransformerConfig TINY = TransformerConfig.fromDiffusers(TrainingGoldens.tinyModel().resolve("transformer/config.json"));
+    private static final Path GOLDEN = Goldens.tiny().resolve("training/lora_weights.safetensors");
+    private static final TransformerConfig TINY = TransformerConfig.fromDiffusers(Goldens.tiny().resolve("transformer/config.json"));
 
     @Test
     void readsTheGoldenAdapters() {
         List<Adapter> adapters = LoraFile.read(GOLDEN);
         assertEquals(26, adapters.size());
-        Map<String, Tensor> lora = TrainingGoldens.read("lora.safetensors");
+        Map<String, Tensor> lora = Goldens.read("training/lora.safetensors");
         @SuppressWarnings("unchecked")
         List<Object> targets = (List<Object>) ((Map<String, Object>) Json.parse(
-                SafetensorsFile.read(TrainingGoldens.trainingFile("lora.safetensors"), Arena.ofAuto()).metadata().get("hyperparameters")))
+                SafetensorsFile.read(Goldens.tiny().resolve("training/lora.safetensors"), Arena.ofAuto()).metadata().get("hyperparameters")))
                 .get("lora_targets");
         assertEquals(new TreeSet<>(targets), new TreeSet<>(adapters.stream().map(Adapter::module).toList()));
         for (Adapter ad : adapters) {
@@ -51,8 +51,8 @@ class LoraFileTest {
             long out = ad.module().endsWith("proj_mlp") ? 256 : 32;
             assertArrayEquals(new long[] {4, in}, ad.aShape(), ad.module());
             assertArrayEquals(new long[] {out, 4}, ad.bShape(), ad.module());
-            assertArrayEquals(TrainingGoldens.floats(lora, "transformer." + ad.module() + ".lora_A.weight"), ad.a(), ad.module());
-            assertArrayEquals(TrainingGoldens.floats(lora, "transformer." + ad.module() + ".lora_B.weight"), ad.b(), ad.module());
+            assertArrayEquals(Goldens.floats(lora, "transformer." + ad.module() + ".lora_A.weight"), ad.a(), ad.module());
+            assertArrayEquals(Goldens.floats(lora, "transformer." + ad.module() + ".lora_B.weight"), ad.b(), ad.module());
         }
         assertSame(adapters, LoraFile.read(GOLDEN, TINY));
     }

@@ -1,4 +1,4 @@
-package org.ovis4j.train.lora;
+package org.ovis4j.lora;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,7 +13,7 @@ import org.ovis4j.checkpoint.NameMap;
 import org.ovis4j.checkpoint.OriginalTransformerNames;
 import org.ovis4j.core.OvisException;
 import org.ovis4j.dit.TransformerConfig;
-import org.ovis4j.train.lora.LoraFile.Adapter;
+import org.ovis4j.lora.LoraFile.Adapter;
 
 /**
  * The linear modules of an Ovis-Image transformer under both of its names — diffusers paths and the
