@@ -3,12 +3,17 @@ package org.ovis4j.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
 import org.ovis4j.checkpoint.CheckpointFolder;
 import org.ovis4j.core.OvisException;
 import org.ovis4j.core.kernel.ComputeContext;
 import org.ovis4j.core.safetensors.SafetensorsFile;
 import org.ovis4j.core.tensor.Tensor;
+import org.ovis4j.dit.TransformerConfig;
+import org.ovis4j.lora.Lora;
 import org.ovis4j.pipeline.GeneratedImage;
 import org.ovis4j.pipeline.Generation;
 import org.ovis4j.pipeline.OvisImage;
@@ -90,6 +95,11 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--output", defaultValue = "output.png", description = "PNG file to write (default ${DEFAULT-VALUE}).")
     Path output;
 
+    @Option(names = "--lora", paramLabel = "FILE[:SCALE]", description = "Apply a LoRA safetensors file (diffusers, kohya or "
+            + "stable-diffusion.cpp names) to the transformer, its updates scaled by SCALE x alpha/rank as diffusers' "
+            + "set_adapters weights are (SCALE default 1; 0 turns it off). Repeatable: the updates add up.")
+    List<String> loras = new ArrayList<>();
+
     @Override
     public Integer call() {
         Precision p = Precision.parse(precision);
@@ -111,13 +121,14 @@ final class GenerateCommand implements Callable<Integer> {
             g.size(width != null ? width : 1024, height != null ? height : 1024);
         }
         g.validate(); // before the (slow) load, so a bad size fails at once
-        CheckpointFolder.detect(model);
+        CheckpointFolder folder = CheckpointFolder.detect(model);
+        List<Lora> lora = readLoras(TransformerConfig.read(folder));
 
         boolean terminal = System.console() != null;
         g.listener(new ProgressBar(System.err, terminal));
         long t0 = System.nanoTime();
         System.err.println("loading " + model + " (" + p.name().toLowerCase() + ")...");
-        try (OvisImage pipeline = OvisImage.load(model, p, context)) {
+        try (OvisImage pipeline = OvisImage.load(model, p, context, lora)) {
             pipeline.vaeTiling(tiling);
             long t1 = System.nanoTime();
             GeneratedImage image = pipeline.generate(g);
@@ -127,6 +138,27 @@ final class GenerateCommand implements Callable<Integer> {
                     (t2 - t0) / 1e9, (t1 - t0) / 1e9);
         }
         return 0;
+    }
+
+    /** A number after the last colon of a --lora value is its scale; anything else belongs to the file name. */
+    private static final Pattern SCALE = Pattern.compile("[-+]?(\\d+\\.?\\d*|\\.\\d+)([eE][-+]?\\d+)?");
+
+    /**
+     * Every --lora file, read and checked against the checkpoint's transformer config (modules and
+     * shapes) before the model loads: a LoRA for another model fails in a second, not after minutes
+     * of converting weights.
+     */
+    private List<Lora> readLoras(TransformerConfig config) {
+        List<Lora> out = new ArrayList<>();
+        for (String value : loras) {
+            int colon = value.lastIndexOf(':');
+            boolean scaled = colon > 0 && SCALE.matcher(value.substring(colon + 1)).matches();
+            Path file = Path.of(scaled ? value.substring(0, colon) : value);
+            float scale = scaled ? Float.parseFloat(value.substring(colon + 1)) : 1f;
+            if (!Float.isFinite(scale)) throw new OvisException("--lora " + value + ": scale is not a finite number");
+            out.add(Lora.read(file, scale, config));
+        }
+        return out;
     }
 
     /** The --latents tensor, setting the size from its shape when --width/--height were not given. */

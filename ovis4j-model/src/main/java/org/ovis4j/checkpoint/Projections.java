@@ -42,7 +42,7 @@ public final class Projections {
      */
     public Projections(String component, Weights weights, ComputeContext context, List<ParameterSpec> walk,
                        Function<String, Storage> storage) {
-        this(component, weights, context, index(walk), storage, new ConcurrentHashMap<>(), Map.of());
+        this(component, weights, context, ParameterSpec.byName(walk), storage, new ConcurrentHashMap<>(), Map.of());
     }
 
     private Projections(String component, Weights weights, ComputeContext context, Map<String, ParameterSpec> walk,
@@ -56,12 +56,6 @@ public final class Projections {
         this.adapters = adapters;
     }
 
-    private static Map<String, ParameterSpec> index(List<ParameterSpec> walk) {
-        Map<String, ParameterSpec> m = new LinkedHashMap<>();
-        for (ParameterSpec p : walk) m.put(p.name(), p);
-        return m;
-    }
-
     public Weights weights() { return weights; }
     public ComputeContext context() { return context; }
 
@@ -73,13 +67,7 @@ public final class Projections {
     public Projections withAdapters(List<LoraAdapter> list) {
         Map<String, List<LoraAdapter>> byModule = new LinkedHashMap<>();
         for (LoraAdapter a : list) {
-            ParameterSpec w = walk.get(a.module() + ".weight");
-            if (w == null || w.kind() != ParameterSpec.Kind.LINEAR_WEIGHT)
-                throw new OvisException("lora: the " + component + " has no linear module \"" + a.module() + "\"");
-            long[] s = w.shape();
-            if (a.out() != s[0] || a.in() != s[1])
-                throw new OvisException("lora " + a.module() + ": adapter is [" + a.out() + ", " + a.in() + "] (rank " + a.rank()
-                        + "), the module's weight is " + Arrays.toString(s));
+            a.requireFits(component, walk);
             byModule.computeIfAbsent(a.module(), k -> new ArrayList<>()).add(a);
         }
         return new Projections(component, weights, context, walk, storage, bases, Map.copyOf(byModule));

@@ -1,13 +1,17 @@
 package org.ovis4j.lora;
 
+import java.util.Arrays;
+import java.util.Map;
 import org.ovis4j.core.OvisException;
+import org.ovis4j.core.tensor.ParameterSpec;
 
 /**
  * The low-rank update of one linear module, y = W·x + b + scale·B(A·x), addressed by its diffusers
  * module name (e.g. {@code transformer_blocks.0.attn.to_q}): A [rank, in] ({@code lora_A}, "down"),
  * B [out, rank] ({@code lora_B}, "up"), both row-major float32, and the factor of the update
  * (alpha / rank times any user scale, as diffusers computes it). A model built with adapters
- * ({@code OvisImageTransformer.withLora}) checks each against its parameter walk.
+ * ({@code OvisImageTransformer.withLora}) checks each against its parameter walk; {@link Lora}
+ * groups the adapters of one file.
  */
 public record LoraAdapter(String module, int rank, float[] a, float[] b, float scale) {
     public LoraAdapter {
@@ -23,6 +27,21 @@ public record LoraAdapter(String module, int rank, float[] a, float[] b, float s
 
     /** Outputs of the module: B's height. */
     public int out() { return b.length / rank; }
+
+    /**
+     * Checks that this adapter fits a linear module of a component's parameter walk ({@link
+     * ParameterSpec#byName}): the module exists and is linear, A and B match its weight's [out, in].
+     * Errors are one line naming the module.
+     */
+    public void requireFits(String component, Map<String, ParameterSpec> walk) {
+        ParameterSpec w = walk.get(module + ".weight");
+        if (w == null || w.kind() != ParameterSpec.Kind.LINEAR_WEIGHT)
+            throw new OvisException("lora: the " + component + " has no linear module \"" + module + "\"");
+        long[] s = w.shape();
+        if (out() != s[0] || in() != s[1])
+            throw new OvisException("lora " + module + ": adapter is [" + out() + ", " + in() + "] (rank " + rank
+                    + "), the module's weight is " + Arrays.toString(s));
+    }
 
     /** The same update with another factor (e.g. {@code --lora FILE:SCALE}). */
     public LoraAdapter withScale(float newScale) {

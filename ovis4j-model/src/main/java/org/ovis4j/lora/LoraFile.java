@@ -19,7 +19,9 @@ import org.ovis4j.core.tensor.Tensor;
 import org.ovis4j.dit.TransformerConfig;
 
 /**
- * LoRA adapter files of the transformer (spec 9.2, goldens README 9.4).
+ * LoRA adapter files of the transformer (spec 9.2, goldens README 9.4): what a file holds, with its
+ * alpha, as {@link Adapter}; {@link Lora#read} turns a file into the {@link LoraAdapter}s a model
+ * applies.
  *
  * <p><b>The diffusers format</b>, what {@code pipe.load_lora_weights} reads and
  * {@code save_lora_weights} writes: tensors {@code transformer.<module>.lora_A.weight} [r, in] and
@@ -72,6 +74,16 @@ public final class LoraFile {
         public int out() { return (int) bShape[0]; }
         /** alpha / rank, as peft computes {@code scaling} (no rsLoRA). */
         public float scale() { return (float) ((double) alpha / rank); }
+
+        /**
+         * The update as a model applies it, scaled by {@code weight}·alpha/rank: peft's
+         * {@code set_scale(adapter, weight)} (diffusers' {@code set_adapters} weights) and a pipeline
+         * call's {@code joint_attention_kwargs={"scale": weight}} both multiply alpha/rank by the
+         * weight. A and B are shared, not copied.
+         */
+        public LoraAdapter toAdapter(float weight) {
+            return new LoraAdapter(module, rank, a, b, (float) ((double) weight * alpha / rank));
+        }
     }
 
     static final String PREFIX = "transformer.";

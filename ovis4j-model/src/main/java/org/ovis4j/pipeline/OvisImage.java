@@ -16,7 +16,7 @@ import org.ovis4j.dit.OvisImageTransformer;
 import org.ovis4j.dit.PositionEmbedding;
 import org.ovis4j.dit.TransformerConfig;
 import org.ovis4j.dit.TransformerWorkspace;
-import org.ovis4j.lora.LoraAdapter;
+import org.ovis4j.lora.Lora;
 import org.ovis4j.schedule.FlowMatchEulerScheduler;
 import org.ovis4j.text.OvisTextEncoder;
 import org.ovis4j.text.Qwen3Config;
@@ -59,10 +59,11 @@ public final class OvisImage implements AutoCloseable {
     private final FlowMatchEulerScheduler scheduler;
     private final List<TensorStore> stores;
     private final TensorStore textStore;
+    private final List<Lora> loras;
 
     private OvisImage(CheckpointFolder folder, Precision precision, ComputeContext context, Qwen3Tokenizer tokenizer, OvisTextEncoder textEncoder,
                       OvisImageTransformer transformer, AutoencoderKL vae, FlowMatchEulerScheduler scheduler,
-                      List<TensorStore> stores, TensorStore textStore) {
+                      List<TensorStore> stores, TensorStore textStore, List<Lora> loras) {
         this.folder = folder;
         this.precision = precision;
         this.context = context;
@@ -73,6 +74,7 @@ public final class OvisImage implements AutoCloseable {
         this.scheduler = scheduler;
         this.stores = stores;
         this.textStore = textStore;
+        this.loras = loras;
     }
 
     /**
@@ -92,10 +94,13 @@ public final class OvisImage implements AutoCloseable {
     }
 
     /**
-     * Loads a checkpoint folder on the given kernels with LoRA adapters on transformer modules
-     * (diffusers module names; several on one module add up).
+     * Loads a checkpoint folder on the given kernels with LoRAs on its transformer ({@link Lora#read}
+     * for a file, {@link Lora#of} for adapters made in memory; several add up, also on one module).
+     * Each adapter is checked against the transformer's config before any weight is opened; the
+     * images record the LoRAs' names and weights. The adapters compute in float32 over the base's
+     * weights as this precision prepares them.
      */
-    public static OvisImage load(Path dir, Precision precision, ComputeContext context, List<LoraAdapter> adapters) {
+    public static OvisImage load(Path dir, Precision precision, ComputeContext context, List<Lora> loras) {
         if (precision == Precision.FP32 && !context.exactFloat32())
             throw new OvisException("fp32 precision needs an exact float32 compute context (java backend), not " + context);
         CheckpointFolder folder = CheckpointFolder.detect(dir);
@@ -110,6 +115,7 @@ public final class OvisImage implements AutoCloseable {
         if (vaeConfig.latentChannels() * 4 != ditConfig.inChannels())
             throw new OvisException(dir + ": transformer in_channels " + ditConfig.inChannels()
                     + " does not match 4 x the VAE's " + vaeConfig.latentChannels() + " latent channels");
+        for (Lora l : loras) l.requireFits(ditConfig);
         Path schedulerFile = folder.schedulerConfig();
         var scheduler = schedulerFile != null ? FlowMatchEulerScheduler.fromConfig(schedulerFile) : FlowMatchEulerScheduler.defaults();
         Qwen3Tokenizer tokenizer = Qwen3Tokenizer.load(folder.tokenizerJson());
@@ -122,12 +128,13 @@ public final class OvisImage implements AutoCloseable {
             TensorStore ditStore = open(stores, "transformer", folder.transformerFiles());
             var transformer = new OvisImageTransformer(ditConfig, OriginalTransformerNames.weights(ditStore, ditConfig, precision.matrixType),
                     context, precision == Precision.INT8);
-            if (!adapters.isEmpty()) transformer = transformer.withLora(adapters);
+            if (!loras.isEmpty()) transformer = transformer.withLora(Lora.adapters(loras));
 
             // The VAE is small next to its activations; it always computes from the stored weights.
             AutoencoderKL vae = AutoencoderKL.of(vaeConfig, open(stores, "vae", folder.vaeFiles()), null, context);
 
-            return new OvisImage(folder, precision, context, tokenizer, textEncoder, transformer, vae, scheduler, stores, textStore);
+            return new OvisImage(folder, precision, context, tokenizer, textEncoder, transformer, vae, scheduler, stores, textStore,
+                    List.copyOf(loras));
         } catch (RuntimeException e) {
             for (TensorStore s : stores) s.close();
             throw e;
@@ -147,6 +154,8 @@ public final class OvisImage implements AutoCloseable {
     public OvisTextEncoder textEncoder() { return textEncoder; }
     public OvisImageTransformer transformer() { return transformer; }
     public AutoencoderKL vae() { return vae; }
+    /** The LoRAs on the transformer, as given at load. */
+    public List<Lora> loras() { return loras; }
 
     private volatile VaeTiling vaeTiling = VaeTiling.AUTO;
 
@@ -304,6 +313,7 @@ public final class OvisImage implements AutoCloseable {
         p.put("max_sequence_length", Integer.toString(g.maxSequenceLength()));
         p.put("precision", precision.name().toLowerCase());
         p.put("model", folder.root().toAbsolutePath().normalize().getFileName().toString());
+        if (!loras.isEmpty()) p.put("lora", String.join(", ", loras.stream().map(Lora::label).toList()));
         p.put("software", "ovis4j");
         return p;
     }

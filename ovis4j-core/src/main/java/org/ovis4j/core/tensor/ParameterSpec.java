@@ -2,7 +2,10 @@ package org.ovis4j.core.tensor;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One named parameter a model component declares: its diffusers/transformers name, its shape in
@@ -72,6 +75,13 @@ public record ParameterSpec(String name, long[] shape, Kind kind) {
         long n = 0;
         for (ParameterSpec p : walk) n += p.numel();
         return n;
+    }
+
+    /** A walk indexed by parameter name, in walk order. */
+    public static Map<String, ParameterSpec> byName(List<ParameterSpec> walk) {
+        Map<String, ParameterSpec> m = new LinkedHashMap<>();
+        for (ParameterSpec p : walk) m.put(p.name(), p);
+        return Collections.unmodifiableMap(m);
     }
 
     public static Builder builder() {
