@@ -98,7 +98,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--lora", paramLabel = "FILE[:SCALE]", description = "Apply a LoRA safetensors file (diffusers, kohya or "
             + "stable-diffusion.cpp names) to the transformer, its updates scaled by SCALE x alpha/rank as diffusers' "
             + "set_adapters weights are (SCALE default 1; 0 turns it off). Repeatable: the updates add up.")
-    List<String> loras = new ArrayList<>();
+    List<String> loraOptions = new ArrayList<>();
 
     @Override
     public Integer call() {
@@ -122,13 +122,13 @@ final class GenerateCommand implements Callable<Integer> {
         }
         g.validate(); // before the (slow) load, so a bad size fails at once
         CheckpointFolder folder = CheckpointFolder.detect(model);
-        List<Lora> lora = readLoras(TransformerConfig.read(folder));
+        List<Lora> loras = readLoras(TransformerConfig.read(folder));
 
         boolean terminal = System.console() != null;
         g.listener(new ProgressBar(System.err, terminal));
         long t0 = System.nanoTime();
         System.err.println("loading " + model + " (" + p.name().toLowerCase() + ")...");
-        try (OvisImage pipeline = OvisImage.load(model, p, context, lora)) {
+        try (OvisImage pipeline = OvisImage.load(model, p, context, loras)) {
             pipeline.vaeTiling(tiling);
             long t1 = System.nanoTime();
             GeneratedImage image = pipeline.generate(g);
@@ -150,7 +150,7 @@ final class GenerateCommand implements Callable<Integer> {
      */
     private List<Lora> readLoras(TransformerConfig config) {
         List<Lora> out = new ArrayList<>();
-        for (String value : loras) {
+        for (String value : loraOptions) {
             int colon = value.lastIndexOf(':');
             boolean scaled = colon > 0 && SCALE.matcher(value.substring(colon + 1)).matches();
             Path file = Path.of(scaled ? value.substring(0, colon) : value);

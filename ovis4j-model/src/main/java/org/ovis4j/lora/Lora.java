@@ -72,11 +72,4 @@ public record Lora(String name, float weight, List<LoraAdapter> adapters) {
     public String label() {
         return name + ":" + weight;
     }
-
-    /** The adapters of several LoRAs, in order (updates on one module add up). */
-    public static List<LoraAdapter> adapters(List<Lora> loras) {
-        List<LoraAdapter> all = new ArrayList<>();
-        for (Lora l : loras) all.addAll(l.adapters());
-        return all;
-    }
 }

@@ -128,7 +128,7 @@ public final class OvisImage implements AutoCloseable {
             TensorStore ditStore = open(stores, "transformer", folder.transformerFiles());
             var transformer = new OvisImageTransformer(ditConfig, OriginalTransformerNames.weights(ditStore, ditConfig, precision.matrixType),
                     context, precision == Precision.INT8);
-            if (!loras.isEmpty()) transformer = transformer.withLora(Lora.adapters(loras));
+            if (!loras.isEmpty()) transformer = transformer.withLora(loras.stream().flatMap(l -> l.adapters().stream()).toList());
 
             // The VAE is small next to its activations; it always computes from the stored weights.
             AutoencoderKL vae = AutoencoderKL.of(vaeConfig, open(stores, "vae", folder.vaeFiles()), null, context);
