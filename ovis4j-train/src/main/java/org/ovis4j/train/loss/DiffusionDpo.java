@@ -121,6 +121,9 @@ public final class DiffusionDpo {
     /**
      * Runs the pairs through the policy (keeping its activations, or only block inputs when
      * {@code recompute}) and through the reference (no gradient), and computes the loss.
+     *
+     * @param reference a frozen model: a copy of the policy as training began or, for a LoRA policy, its
+     *                  {@link TrainableTransformer#withoutAdapters() adapters-off view}
      */
     public Step forward(TrainableTransformer policy, TrainableTransformer reference, Pairs pairs, boolean recompute) {
         if (policy == reference) throw new OvisException("Diffusion-DPO: the reference must be a frozen copy of the policy, not the policy");

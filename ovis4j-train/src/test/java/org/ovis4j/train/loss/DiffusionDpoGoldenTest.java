@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.ovis4j.train.testing.TrainingGoldens.*;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -13,6 +14,7 @@ import org.ovis4j.core.OvisException;
 import org.ovis4j.core.tensor.Tensor;
 import org.ovis4j.train.dit.Adapters;
 import org.ovis4j.train.dit.TrainableTransformer;
+import org.ovis4j.train.dit.TransformerBatch;
 import org.ovis4j.train.param.Parameter;
 
 /**
@@ -95,20 +97,33 @@ class DiffusionDpoGoldenTest {
         System.out.printf("dpo logits (%.8g, %.8g), loss %.8g%n", logits[0], logits[1], step.loss());
     }
 
-    /** The two models of one JVM do not disturb each other: the policy computes the same bits with or without a reference run. */
+    /**
+     * The two models of one JVM do not disturb each other: the policy's prediction, taken before the
+     * reference exists, is what the DPO step computes next to it, with or without recomputation.
+     */
     @Test
     void theReferenceDoesNotChangeThePolicysPass() {
-        TrainableTransformer policy = TrainableTransformer.load(tinyModel()), reference = reference();
+        TrainableTransformer policy = TrainableTransformer.load(tinyModel());
+        float[] alone = policy.forward(new TransformerBatch(2 * PAIRS, N, T, floats(G, "x_t"), stack(floats(G, "in.prompt_embeds")),
+                stack(floats(G, "in.sigma")), floats(G, "in.txt_ids"), floats(G, "in.img_ids")), false).prediction();
+        TrainableTransformer reference = reference();
         DiffusionDpo dpo = new DiffusionDpo(2000);
         DiffusionDpo.Step first = dpo.forward(policy, reference, pairs(), false);
         DiffusionDpo.Step again = dpo.forward(policy, reference, pairs(), true);
-        assertArrayEquals(first.prediction(), again.prediction());
+        assertArrayEquals(alone, first.prediction());
+        assertArrayEquals(alone, again.prediction());
         assertArrayEquals(first.referencePrediction(), again.referencePrediction());
-        // reference ≠ policy, and a policy that is its own reference has logits 0: loss log 2, by construction
+        // a reference equal to the policy gives logits 0 and loss log 2; the policy itself is refused
         DiffusionDpo.Step self = dpo.forward(policy, TrainableTransformer.load(tinyModel(), false, Adapters.NONE), pairs(), false);
         assertArrayEquals(new double[] {0, 0}, self.logits(), 0);
         assertEquals(Math.log(2), self.loss(), 1e-15);
         assertThrows(OvisException.class, () -> dpo.forward(policy, policy, pairs(), false));
+    }
+
+    private static float[] stack(float[] x) {
+        float[] s = Arrays.copyOf(x, 2 * x.length);
+        System.arraycopy(x, 0, s, x.length, x.length);
+        return s;
     }
 
     /** Compares rows from..from+P of a per-row array with a golden [P] at a relative tolerance; returns the worst. */
