@@ -1,5 +1,6 @@
 package org.ovis4j.train.dit;
 
+import java.util.function.UnaryOperator;
 import org.ovis4j.train.ops.SwiGluOp;
 
 /**
@@ -20,6 +21,11 @@ final class BlockStream {
         this.out = out;
         this.ffIn = ffIn;
         this.ffOut = ffOut;
+    }
+
+    /** The same stream with each projection replaced by {@code f} of it. */
+    BlockStream map(UnaryOperator<Projection> f) {
+        return new BlockStream(f.apply(mod), qkv.map(f), f.apply(out), f.apply(ffIn), f.apply(ffOut));
     }
 
     /** Everything this stream's backward reads; n rows per sample. */

@@ -1,5 +1,6 @@
 package org.ovis4j.train.dit;
 
+import java.util.function.UnaryOperator;
 import org.ovis4j.dit.PositionEmbedding;
 
 /**
@@ -13,6 +14,11 @@ final class DoubleBlock {
     DoubleBlock(BlockStream txt, BlockStream img) {
         this.txt = txt;
         this.img = img;
+    }
+
+    /** The same block with each projection replaced by {@code f} of it. */
+    DoubleBlock map(UnaryOperator<Projection> f) {
+        return new DoubleBlock(txt.map(f), img.map(f));
     }
 
     /** What the backward reads (its outputs, txt.output and img.output, are the next block's inputs). */

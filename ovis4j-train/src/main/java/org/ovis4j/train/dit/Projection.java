@@ -30,6 +30,14 @@ public interface Projection {
     void backward(float[] x, int xOff, int ldx, int rows, float[] dy, int dyOff, int lddy,
                   float[] dx, int dxOff, int lddx, boolean accumulate);
 
+    /**
+     * This module with its adapter switched off: the layer an adapter was put over (peft's
+     * {@code disable_adapter()}), a plain layer itself. Shares the parameters, copies nothing.
+     */
+    default Projection unadapted() {
+        return this;
+    }
+
     /** Contiguous rows: x [rows, in] → y [rows, out]. */
     default void forward(float[] x, int rows, float[] y) {
         forward(x, 0, in(), rows, y, 0, out());

@@ -1,5 +1,6 @@
 package org.ovis4j.train.dit;
 
+import java.util.function.UnaryOperator;
 import org.ovis4j.dit.TransformerConfig;
 import org.ovis4j.train.ops.RmsNormOp;
 import org.ovis4j.train.param.Parameter;
@@ -23,6 +24,11 @@ final class Qkv {
         this.v = v;
         this.normQ = normQ;
         this.normK = normK;
+    }
+
+    /** The same stream with each projection replaced by {@code f} of it (the norms shared). */
+    Qkv map(UnaryOperator<Projection> f) {
+        return new Qkv(f.apply(q), f.apply(k), f.apply(v), normQ, normK);
     }
 
     Out forward(Dims d, float[] x, int rows, Saved saved) {

@@ -1,5 +1,6 @@
 package org.ovis4j.train.dit;
 
+import java.util.function.UnaryOperator;
 import org.ovis4j.dit.PositionEmbedding;
 import org.ovis4j.train.ops.SwiGluOp;
 
@@ -20,6 +21,11 @@ final class SingleBlock {
         this.qkv = qkv;
         this.projMlp = projMlp;
         this.projOut = projOut;
+    }
+
+    /** The same block with each projection replaced by {@code f} of it. */
+    SingleBlock map(UnaryOperator<Projection> f) {
+        return new SingleBlock(f.apply(mod), qkv.map(f), f.apply(projMlp), f.apply(projOut));
     }
 
     /** What the backward reads; output is the next block's input. */

@@ -1,6 +1,10 @@
 package org.ovis4j.train.dit;
 
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
+import java.util.function.UnaryOperator;
 import org.ovis4j.checkpoint.CheckpointFolder;
 import org.ovis4j.checkpoint.OriginalTransformerNames;
 import org.ovis4j.checkpoint.Weights;
@@ -70,6 +74,46 @@ public final class TrainableTransformer {
         normOut = linear(w, "norm_out.linear", d, 2 * d);
         projOut = linear(w, "proj_out", d, cfg.outChannels());
         adapters.finish();
+    }
+
+    /**
+     * A view of {@code of} with {@code view} applied to every linear module; the view's parameters are
+     * {@code of}'s, in the same order, less those the mapped modules no longer hold.
+     */
+    private TrainableTransformer(TrainableTransformer of, UnaryOperator<Projection> view) {
+        Set<Parameter> dropped = Collections.newSetFromMap(new IdentityHashMap<>());
+        UnaryOperator<Projection> f = p -> {
+            Projection q = view.apply(p);
+            dropped.addAll(p.parameters());
+            q.parameters().forEach(dropped::remove);
+            return q;
+        };
+        cfg = of.cfg;
+        trainBase = of.trainBase;
+        adapters = Adapters.NONE;
+        xEmbedder = f.apply(of.xEmbedder);
+        time1 = f.apply(of.time1);
+        time2 = f.apply(of.time2);
+        contextNorm = of.contextNorm;
+        contextEmbedder = f.apply(of.contextEmbedder);
+        doubles = new DoubleBlock[of.doubles.length];
+        for (int i = 0; i < doubles.length; i++) doubles[i] = of.doubles[i].map(f);
+        singles = new SingleBlock[of.singles.length];
+        for (int i = 0; i < singles.length; i++) singles[i] = of.singles[i].map(f);
+        normOut = f.apply(of.normOut);
+        projOut = f.apply(of.projOut);
+        for (Parameter p : of.params) if (!dropped.contains(p)) params.add(p);
+    }
+
+    /**
+     * This model with every adapter switched off, as peft's {@code disable_adapter()} runs it: the
+     * reference policy of Flow-GRPO's KL term. A view, not a copy: it shares this model's base
+     * parameters (frozen under LoRA; were they trainable, its backward would add into the same
+     * gradients) and holds no adapter parameters. Like the model, it keeps no pass state, so the two
+     * run side by side. Without adapters it computes what this model computes.
+     */
+    public TrainableTransformer withoutAdapters() {
+        return new TrainableTransformer(this, Projection::unadapted);
     }
 
     /** A checkpoint folder in either published layout, every parameter trained (full fine-tuning). */

@@ -23,6 +23,12 @@ public final class LoraProjection implements Projection {
     @Override public int in() { return base.in(); }
     @Override public int out() { return base.out(); }
 
+    /** The base layer alone: the adapter's term is not added. */
+    @Override
+    public Projection unadapted() {
+        return base.unadapted();
+    }
+
     @Override
     public List<Parameter> parameters() {
         List<Parameter> all = new ArrayList<>(base.parameters());
