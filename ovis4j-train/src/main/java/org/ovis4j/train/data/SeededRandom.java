@@ -56,6 +56,18 @@ public final class SeededRandom {
         return h;
     }
 
+    /** Uniform in [0, 1) with 53 random bits. */
+    public double nextDouble() {
+        return (nextLong() >>> 11) * 0x1.0p-53;
+    }
+
+    /** FNV-1a over the UTF-8 bytes of {@code name}: a stable 64-bit word naming a record, a tensor or a module. */
+    public static long hash(String name) {
+        long h = 0xCBF29CE484222325L;
+        for (byte b : name.getBytes(java.nio.charset.StandardCharsets.UTF_8)) h = (h ^ (b & 0xFF)) * 0x100000001B3L;
+        return h;
+    }
+
     static long mix(long z) {
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
