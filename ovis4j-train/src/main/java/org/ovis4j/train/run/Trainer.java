@@ -335,7 +335,7 @@ public final class Trainer implements AutoCloseable {
      * The transformer weights samples are drawn with: the EMA when there is one, else the trained values;
      * LoRA merged into the base as peft's merge does, W + scale·(B·A).
      */
-    private List<TransformerFolder.Values> sampleWeights() {
+    List<TransformerFolder.Values> sampleWeights() {
         Map<String, LoraFile.Adapter> lora = new LinkedHashMap<>();
         if (cfg.lora() != null) for (LoraFile.Adapter a : loraAdapters(true)) lora.put(a.module(), a);
         float scale = cfg.lora() == null ? 0 : (float) (cfg.lora().alpha() / cfg.lora().rank());
