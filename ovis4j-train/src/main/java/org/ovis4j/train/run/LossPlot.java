@@ -7,7 +7,7 @@ import org.ovis4j.core.image.PngWriter;
 
 /**
  * The loss curve as a PNG, drawn pixel by pixel (no AWT, no fonts needed): axes with ticks labelled
- * by a built-in 5x7 bitmap font, each step's loss in light blue and a moving average (window of 2 % of
+ * by a built-in 5x7 bitmap font, each step's loss in light blue and a moving average (window of 5 % of
  * the steps, at least 1) in dark blue. Linear axes from step 0 and loss 0 to rounded-up maxima.
  */
 final class LossPlot {
@@ -79,11 +79,11 @@ final class LossPlot {
             text(label, x - width(label) / 2, y0 + 9);
         }
         text("step", (x0 + x1) / 2 - width("step") / 2, y0 + 30);
-        text("loss", 6, 2);
+        text("loss", x0 + 8, 2);
         line(x0, y0, x1, y0, AXIS);
         line(x0, y0, x0, y1, AXIS);
 
-        int window = Math.max(1, rows.size() / 50);
+        int window = Math.max(1, rows.size() / 20);
         double sum = 0;
         int prevX = -1, prevY = -1, prevSx = -1, prevSy = -1;
         for (int i = 0; i < rows.size(); i++) {
