@@ -29,8 +29,9 @@ final class TrainCommand implements Callable<Integer> {
         TrainProgress progress = new TrainProgress(System.err, System.console() != null);
         try (Trainer trainer = Trainer.open(cfg, resume, progress)) {
             trainer.train();
+        } finally {
+            progress.finish(); // ends the bar's line, so an error message starts on its own
         }
-        progress.finish();
         return 0;
     }
 }
