@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
                 + "LoRA or VAE, told apart by their keys); writes the loss, the intermediates and every gradient under the same keys.",
                 "With --adamw: clipping and two AdamW steps with that file's hp.* and second batch (in.step2.*)."})
 final class TrainStepCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Checkpoint folder whose transformer (or VAE) the batch is for.")
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Checkpoint folder whose transformer (or VAE) the batch is for.")
     Path model;
 
     @Option(names = "--batch", required = true, paramLabel = "FILE.safetensors", description = "The batch (in.*, and LoRA weights or hp.* where needed).")

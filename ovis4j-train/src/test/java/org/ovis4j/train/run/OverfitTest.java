@@ -42,7 +42,7 @@ class OverfitTest {
     @Test
     void eightSamplesAreLearnedInTwoHundredSteps() throws Exception {
         Path shards = RunFixtures.shards(dir), cache = dir.resolve("cache");
-        Map<String, Object> c = RunFixtures.config(shards, cache, dir.resolve("run"));
+        Map<String, Object> c = RunFixtures.config(RunFixtures.model(dir), shards, cache, dir.resolve("run"));
         RunFixtures.child(c, "optimizer").put("lr", 1e-2);
         c.put("checkpoint_every", 200L);
         try (Trainer t = Trainer.open(RunFixtures.read(dir, "overfit.json", c), false, Trainer.Listener.NONE)) {

@@ -31,7 +31,13 @@ import org.ovis4j.train.param.Parameter;
 class ResumeTest {
     @TempDir static Path shared;
     static Path cache;
-    @TempDir Path dir;
+    /** This test's folder, inside the class's: checkpoints link to the model copy there (links kept inside one temporary folder). */
+    Path dir;
+
+    @org.junit.jupiter.api.BeforeEach
+    void folder(org.junit.jupiter.api.TestInfo info) throws IOException {
+        dir = Files.createDirectories(shared.resolve(info.getTestMethod().orElseThrow().getName()));
+    }
 
     /** Stands for the process dying: not an exception the trainer handles, so nothing is cleaned up. */
     static final class Killed extends Error {
@@ -46,7 +52,7 @@ class ResumeTest {
     @BeforeAll
     static void buildCache() throws IOException {
         cache = shared.resolve("cache");
-        Map<String, Object> c = RunFixtures.config(RunFixtures.shards(shared), cache, shared.resolve("warmup"));
+        Map<String, Object> c = RunFixtures.config(RunFixtures.model(shared), RunFixtures.shards(shared), cache, shared.resolve("warmup"));
         c.put("steps", 1L);
         try (Trainer t = Trainer.open(RunFixtures.read(shared, "build.json", c), false, Trainer.Listener.NONE)) {
             t.train();
@@ -56,7 +62,7 @@ class ResumeTest {
     /** 12 steps of batch 3 over 8 samples, checkpoints every 3, everything random switched on. */
     static Map<String, Object> config(Path output, boolean lora) {
         Map<String, Object> c = new LinkedHashMap<>();
-        c.put("model", org.ovis4j.train.testing.TrainingGoldens.tinyModel().toString());
+        c.put("model", RunFixtures.model(shared).toString());
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("cache", cache.toString());
         data.put("posterior", "sample");

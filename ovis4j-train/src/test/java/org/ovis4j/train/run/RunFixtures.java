@@ -19,10 +19,16 @@ final class RunFixtures {
         return TinyShards.write(dir.resolve("shards"), 2, 4, 32, 32);
     }
 
-    /** A full fine-tuning config of the tiny model as a mutable JSON map. */
-    static Map<String, Object> config(Path shards, Path cache, Path output) {
+    /** The tiny checkpoint copied into {@code dir}/model (checkpoints link to their base; see TrainingGoldens.copyTinyModel). */
+    static Path model(Path dir) {
+        Path m = dir.resolve("model");
+        return Files.isDirectory(m) ? m : TrainingGoldens.copyTinyModel(m);
+    }
+
+    /** A full fine-tuning config of {@code model} as a mutable JSON map. */
+    static Map<String, Object> config(Path model, Path shards, Path cache, Path output) {
         Map<String, Object> c = new LinkedHashMap<>();
-        c.put("model", TrainingGoldens.tinyModel().toString());
+        c.put("model", model.toString());
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("shards", shards.toString());
         data.put("cache", cache.toString());

@@ -34,7 +34,13 @@ import org.ovis4j.train.testing.TrainingGoldens;
 class RunOutputsTest {
     @TempDir static Path shared;
     static Path shards;
-    @TempDir Path dir;
+    /** This test's folder, inside the class's: checkpoints link to the model copy there (links kept inside one temporary folder). */
+    Path dir;
+
+    @org.junit.jupiter.api.BeforeEach
+    void folder(org.junit.jupiter.api.TestInfo info) throws IOException {
+        dir = Files.createDirectories(shared.resolve(info.getTestMethod().orElseThrow().getName()));
+    }
 
     @BeforeAll
     static void data() throws IOException {
@@ -42,7 +48,7 @@ class RunOutputsTest {
     }
 
     private Map<String, Object> config(String name) {
-        Map<String, Object> c = RunFixtures.config(shards, shared.resolve("cache"), dir.resolve(name));
+        Map<String, Object> c = RunFixtures.config(RunFixtures.model(shared), shards, shared.resolve("cache"), dir.resolve(name));
         c.put("steps", 4L);
         c.put("checkpoint_every", 2L);
         RunFixtures.child(c, "optimizer").put("lr", 1e-2);

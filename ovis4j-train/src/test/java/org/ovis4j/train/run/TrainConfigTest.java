@@ -22,7 +22,7 @@ class TrainConfigTest {
     @TempDir Path dir;
 
     private Map<String, Object> minimal() {
-        return RunFixtures.config(Path.of("shards"), Path.of("cache"), Path.of("out"));
+        return RunFixtures.config(Path.of("model"), Path.of("shards"), Path.of("cache"), Path.of("out"));
     }
 
     private String error(Map<String, Object> c) throws IOException {
