@@ -102,7 +102,7 @@ public final class TrainableTransformer {
     /** A checkpoint folder in either published layout (its transformer only). */
     public static TrainableTransformer load(Path checkpoint, boolean trainBase, Adapters adapters) {
         CheckpointFolder folder = CheckpointFolder.detect(checkpoint);
-        TransformerConfig cfg = TransformerConfig.of(folder);
+        TransformerConfig cfg = TransformerConfig.read(folder);
         // The masters are copies: the mapped files are closed once they are read.
         try (TensorStore store = TensorStore.open("transformer", folder.transformerFiles())) {
             return new TrainableTransformer(cfg, OriginalTransformerNames.weights(store, cfg, null), trainBase, adapters);

@@ -108,7 +108,7 @@ public final class Trainer implements AutoCloseable {
                     + (diff != null ? diff : "config hash " + state.configSha256()) + "); resume with the same config or train into another output folder");
         }
         this.base = CheckpointFolder.detect(cfg.model());
-        TransformerConfig dit = cfg.fromScratch() != null ? cfg.fromScratch().transformer() : TransformerConfig.of(base);
+        TransformerConfig dit = cfg.fromScratch() != null ? cfg.fromScratch().transformer() : TransformerConfig.read(base);
 
         folder.create();
         folder.removeUnfinished();
@@ -122,7 +122,7 @@ public final class Trainer implements AutoCloseable {
                 throw new OvisException(cache + ": latent tokens of " + data.tokenWidth() + " values and text states of width "
                         + data.manifest().textWidth() + " do not fit the transformer (in_channels " + dit.inChannels()
                         + ", joint_attention_dim " + dit.jointAttentionDim() + ")");
-            this.samples = cfg.samples() == null ? null : new SampleRenderer(cfg.samples(), base, dit,
+            this.samples = cfg.samples() == null ? null : new SampleRenderer(cfg.samples(), base, dit, cfg.lora() == null,
                     8 * data.manifest().latentWidth(), 8 * data.manifest().latentHeight(), data.manifest().maxSequenceLength(), folder.root());
             this.model = buildModel(dit, latest);
             this.optimizer = new AdamW(model.parameters(), cfg.optimizer());
@@ -236,7 +236,7 @@ public final class Trainer implements AutoCloseable {
                     perStep * (cfg.steps() - step)));
             boolean last = step == cfg.steps();
             if (step % cfg.checkpointEvery() == 0 || last) checkpoint();
-            if (samples != null && (step % samples.every() == 0 || last)) listener.onSamples(step, samples.render(step, sampleWeights()));
+            if (samples != null && (step % samples.every() == 0 || last)) renderSamples();
         }
     }
 
@@ -332,35 +332,23 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * The transformer weights samples are drawn with: the EMA when there is one, else the trained values;
-     * LoRA merged into the base as peft's merge does, W + scale·(B·A).
+     * Samples from the weights the run would hand out: the EMA when there is one, else the trained values;
+     * for LoRA the adapters (or their EMA) over the unchanged base.
      */
-    List<TransformerFolder.Values> sampleWeights() {
-        Map<String, LoraFile.Adapter> lora = new LinkedHashMap<>();
-        if (cfg.lora() != null) for (LoraFile.Adapter a : loraAdapters(true)) lora.put(a.module(), a);
-        float scale = cfg.lora() == null ? 0 : (float) (cfg.lora().alpha() / cfg.lora().rank());
-        List<TransformerFolder.Values> out = new ArrayList<>();
-        for (Parameter p : model.parameters()) {
-            if (p.name().contains(".lora_")) continue;
-            float[] v = values(p, true);
-            String module = p.name().endsWith(".weight") ? p.name().substring(0, p.name().length() - ".weight".length()) : null;
-            LoraFile.Adapter a = module == null ? null : lora.get(module);
-            if (a != null) v = merged(v, a, scale);
-            out.add(new TransformerFolder.Values(p.name(), p.shape(), v));
+    private void renderSamples() {
+        List<Path> images;
+        if (cfg.lora() == null) {
+            List<TransformerFolder.Values> weights = new ArrayList<>();
+            for (Parameter p : model.parameters()) weights.add(new TransformerFolder.Values(p.name(), p.shape(), values(p, true)));
+            images = samples.render(step, weights);
+        } else {
+            List<org.ovis4j.lora.LoraAdapter> adapters = new ArrayList<>();
+            float scale = (float) (cfg.lora().alpha() / cfg.lora().rank()); // as the training's LoraAdapters computes it
+            for (LoraFile.Adapter a : loraAdapters(true))
+                adapters.add(new org.ovis4j.lora.LoraAdapter(a.module(), a.rank(), a.a(), a.b(), scale));
+            images = samples.renderLora(step, adapters);
         }
-        return out;
-    }
-
-    private static float[] merged(float[] w, LoraFile.Adapter ad, float scale) {
-        int out = ad.out(), in = ad.in(), r = ad.rank();
-        float[] m = w.clone(), a = ad.a(), b = ad.b();
-        for (int o = 0; o < out; o++)
-            for (int i = 0; i < in; i++) {
-                float d = 0;
-                for (int k = 0; k < r; k++) d += b[o * r + k] * a[k * in + i];
-                m[o * in + i] += d * scale;
-            }
-        return m;
+        listener.onSamples(step, images);
     }
 
     @Override
