@@ -200,7 +200,8 @@ public final class Synthesizer {
         return m;
     }
 
-    private static Map<String, Object> transformerConfig(TransformerConfig c) {
+    /** The diffusers transformer/config.json of a configuration. */
+    public static Map<String, Object> transformerConfig(TransformerConfig c) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("_class_name", "OvisImageTransformer2DModel");
         m.put("patch_size", 1L);

@@ -5,7 +5,6 @@ import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import javax.imageio.ImageIO;
 import org.ovis4j.core.OvisException;
@@ -112,8 +111,6 @@ public record Preprocessing(int width, int height, Resize resize, Crop crop, lon
 
     /** FNV-1a over the key's UTF-8 bytes: a stable 64-bit name for a record. */
     static long keyHash(String key) {
-        long h = 0xCBF29CE484222325L;
-        for (byte b : key.getBytes(StandardCharsets.UTF_8)) h = (h ^ (b & 0xFF)) * 0x100000001B3L;
-        return h;
+        return SeededRandom.hash(key);
     }
 }

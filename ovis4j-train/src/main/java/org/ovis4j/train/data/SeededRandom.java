@@ -25,6 +25,11 @@ public final class SeededRandom {
         return words.nextLong();
     }
 
+    /** Uniform in [0, 1) from the top 53 bits. */
+    public double nextDouble() {
+        return words.nextDouble();
+    }
+
     /** Uniform in [0, bound), unbiased (values of the top partial range are drawn again). */
     public int nextInt(int bound) {
         if (bound <= 0) throw new IllegalArgumentException("bound must be positive, got " + bound);
@@ -55,6 +60,13 @@ public final class SeededRandom {
     public static long derive(long... words) {
         long h = 0x6A09E667F3BCC909L;
         for (long w : words) h = mix(h + GOLDEN + mix(w + GOLDEN));
+        return h;
+    }
+
+    /** FNV-1a over the UTF-8 bytes of {@code name}: a stable 64-bit word naming a record, a tensor or a module. */
+    public static long hash(String name) {
+        long h = 0xCBF29CE484222325L;
+        for (byte b : name.getBytes(java.nio.charset.StandardCharsets.UTF_8)) h = (h ^ (b & 0xFF)) * 0x100000001B3L;
         return h;
     }
 }

@@ -25,6 +25,23 @@ import org.ovis4j.train.param.Parameters;
  * returns the gradients of the inputs. The model holds nothing that changes during a pass.
  */
 public final class TrainableTransformer {
+    /**
+     * Where parameter values come from when the model is built: a checkpoint, or an initialiser (training
+     * from scratch). Returns float32 values for a diffusers name and its shape; the model owns them.
+     */
+    @FunctionalInterface
+    public interface Source {
+        float[] values(String name, long[] shape);
+
+        /** Checkpoint weights under diffusers names (any layout), each widened to a float32 copy. */
+        static Source of(Weights w) {
+            return (name, shape) -> w.get(name).expectShape(shape).toFloats();
+        }
+
+        /** Zeros of every shape: a model whose values are set afterwards through its parameter walk. */
+        Source ZEROS = (name, shape) -> new float[Math.toIntExact(org.ovis4j.core.tensor.Tensor.numel(shape))];
+    }
+
     private final TransformerConfig cfg;
     private final Parameters params = new Parameters();
     private final boolean trainBase;
@@ -41,6 +58,11 @@ public final class TrainableTransformer {
      * @param adapters  what each linear module becomes ({@link Adapters#NONE}: itself)
      */
     public TrainableTransformer(TransformerConfig cfg, Weights w, boolean trainBase, Adapters adapters) {
+        this(cfg, Source.of(w), trainBase, adapters);
+    }
+
+    /** The model with values from {@code w} (a checkpoint's, or an initialiser's). */
+    public TrainableTransformer(TransformerConfig cfg, Source w, boolean trainBase, Adapters adapters) {
         this.cfg = cfg;
         this.trainBase = trainBase;
         this.adapters = adapters;
@@ -140,14 +162,18 @@ public final class TrainableTransformer {
         return params;
     }
 
-    private Parameter param(Weights w, String name, long... shape) {
-        Parameter p = Parameter.fromTensor(name, w.get(name).expectShape(shape), trainBase);
-        return params.add(p);
+    private Parameter param(Source w, String name, long... shape) {
+        return params.add(parameter(w, name, shape));
     }
 
-    private Projection linear(Weights w, String module, int in, int out) {
-        Parameter weight = Parameter.fromTensor(module + ".weight", w.get(module + ".weight").expectShape(out, in), trainBase);
-        Parameter bias = Parameter.fromTensor(module + ".bias", w.get(module + ".bias").expectShape(out), trainBase);
+    private Parameter parameter(Source w, String name, long... shape) {
+        float[] v = w.values(name, shape);
+        return trainBase ? Parameter.trainable(name, shape, v) : Parameter.frozen(name, shape, v);
+    }
+
+    private Projection linear(Source w, String module, int in, int out) {
+        Parameter weight = parameter(w, module + ".weight", out, in);
+        Parameter bias = parameter(w, module + ".bias", out);
         Projection p = adapters.adapt(new DenseProjection(module, weight, bias));
         if (p.in() != in || p.out() != out)
             throw new OvisException(module + ": the adapter maps " + p.in() + " to " + p.out() + ", expected " + in + " to " + out);
@@ -155,7 +181,7 @@ public final class TrainableTransformer {
         return p;
     }
 
-    private Qkv qkv(Weights w, String prefix, String q, String k, String v, String nq, String nk, int headDim) {
+    private Qkv qkv(Source w, String prefix, String q, String k, String v, String nq, String nk, int headDim) {
         int d = cfg.innerDim();
         Projection pq = linear(w, prefix + q, d, d), pk = linear(w, prefix + k, d, d), pv = linear(w, prefix + v, d, d);
         return new Qkv(pq, pk, pv, param(w, prefix + nq + ".weight", headDim), param(w, prefix + nk + ".weight", headDim));

@@ -34,6 +34,30 @@ public final class TrainingGoldens {
         return resource("ovis_image_tiny/transformer/config.json").getParent().getParent();
     }
 
+    /**
+     * A copy of the tiny checkpoint's components in {@code dir} (1.7 MB), for runs whose checkpoints link to
+     * their base model: links that stay inside a test's temporary folder are removed with it quietly.
+     */
+    public static Path copyTinyModel(Path dir) {
+        Path from = tinyModel();
+        try {
+            java.nio.file.Files.createDirectories(dir);
+            for (String c : new String[] {"model_index.json", "scheduler", "text_encoder", "tokenizer", "transformer", "vae"}) {
+                Path src = from.resolve(c);
+                try (var files = java.nio.file.Files.walk(src)) {
+                    for (Path p : files.toList()) {
+                        Path q = dir.resolve(from.relativize(p).toString());
+                        if (java.nio.file.Files.isDirectory(p)) java.nio.file.Files.createDirectories(q);
+                        else java.nio.file.Files.copy(p, q, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return dir;
+    }
+
     /** A file of training/ by name, e.g. "flow_matching.safetensors". */
     public static Path trainingFile(String name) {
         return resource("training/" + name);

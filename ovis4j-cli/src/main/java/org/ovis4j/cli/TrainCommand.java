@@ -1,0 +1,37 @@
+package org.ovis4j.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.ovis4j.train.run.TrainConfig;
+import org.ovis4j.train.run.Trainer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "train", mixinStandardHelpOptions = true, subcommands = TrainStepCommand.class,
+        description = {"Train the transformer with flow matching: from scratch, full fine-tuning or LoRA, as FILE.json says "
+                + "(README: \"Training\" lists every key).",
+                "Checkpoints go to the config's output folder every checkpoint_every steps; --resume continues the run exactly."})
+final class TrainCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE.json", description = "The run's config.")
+    Path config;
+
+    @Option(names = "--resume", description = "Continue from the output folder's latest checkpoint (same config).")
+    boolean resume;
+
+    @Override
+    public Integer call() {
+        if (config == null) throw new CommandLine.ParameterException(spec.commandLine(), "--config FILE.json is required (or: train step ...)");
+        TrainConfig cfg = TrainConfig.read(config);
+        TrainProgress progress = new TrainProgress(System.err, System.console() != null);
+        try (Trainer trainer = Trainer.open(cfg, resume, progress)) {
+            trainer.train();
+        } finally {
+            progress.finish(); // ends the bar's line, so an error message starts on its own
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,358 @@
+package org.ovis4j.train.run;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.ovis4j.checkpoint.CheckpointFolder;
+import org.ovis4j.core.OvisException;
+import org.ovis4j.core.random.GaussianNoise;
+import org.ovis4j.dit.TransformerConfig;
+import org.ovis4j.pipeline.OvisImage;
+import org.ovis4j.schedule.FlowMatchEulerScheduler;
+import org.ovis4j.train.data.CacheBuilder;
+import org.ovis4j.train.data.CachedDataset;
+import org.ovis4j.train.data.Preprocessing;
+import org.ovis4j.train.data.ShardSet;
+import org.ovis4j.train.dit.Adapters;
+import org.ovis4j.train.dit.TrainableTransformer;
+import org.ovis4j.train.dit.TransformerBatch;
+import org.ovis4j.train.dit.TransformerInit;
+import org.ovis4j.train.dit.TransformerPass;
+import org.ovis4j.train.lora.LoraAdapters;
+import org.ovis4j.train.lora.LoraFile;
+import org.ovis4j.train.lora.LoraTargets;
+import org.ovis4j.train.loss.FlowMatching;
+import org.ovis4j.train.optim.AdamW;
+import org.ovis4j.train.optim.EmaWeights;
+import org.ovis4j.train.optim.GradClip;
+import org.ovis4j.train.optim.LearningRateSchedule;
+import org.ovis4j.train.param.Parameter;
+import org.ovis4j.train.sampling.PromptDropout;
+import org.ovis4j.train.sampling.RunSeeds;
+import org.ovis4j.train.sampling.SigmaSampler;
+
+/**
+ * A flow-matching training run of the Ovis-Image transformer (spec 9.1), from a {@link TrainConfig}:
+ * full fine-tuning, LoRA on a frozen base, or a new transformer from seeded initial values. One step:
+ *
+ * <pre>
+ *   batch (x0, prompt embeddings) from the latent cache → prompt dropout (empty prompt with probability p)
+ *   σ per sample (logit-normal), ε ~ N(0, 1) → x_σ = (1 − σ)·x0 + σ·ε, target ε − x0
+ *   forward → loss = mean (v − target)² → backward → clip the global norm → AdamW at the schedule's rate → EMA
+ * </pre>
+ *
+ * Every random draw is a function of (seed, step) or of the data position, and the checkpoint holds the
+ * weights, both optimizer moments and its step, the EMA shadows, the data position and the loss curve,
+ * so a run resumed from a checkpoint continues exactly as the uninterrupted run would have, bit for bit.
+ * A non-finite loss or gradient stops the run with a one-line error naming the step; no checkpoint is
+ * written after it, so the last one holds the last good weights.
+ */
+public final class Trainer implements AutoCloseable {
+    /** What a run reports; called on the training thread. */
+    public interface Listener {
+        /** A stage starts or something happened (cache build, resume). */
+        default void onMessage(String message) {}
+
+        default void onStep(Progress p) {}
+
+        default void onCheckpoint(long step, Path dir) {}
+
+        default void onSamples(long step, List<Path> images) {}
+
+        default void onWarning(String message) {}
+
+        Listener NONE = new Listener() {};
+    }
+
+    /**
+     * After a step: its loss, the rate it ran at, the gradient norm before clipping, and the speed so far
+     * (samples per second and the remaining time, over the steps of this process, checkpoints excluded).
+     */
+    public record Progress(long step, long steps, double loss, double lr, float gradNorm, double samplesPerSecond, double etaSeconds) {}
+
+    private final TrainConfig cfg;
+    private final RunFolder folder;
+    private final Listener listener;
+    private final CheckpointFolder base;
+    private final TrainableTransformer model;
+    private final AdamW optimizer;
+    private final EmaWeights ema;
+    private final CachedDataset data;
+    private final SigmaSampler sigmas;
+    private final PromptDropout dropout;
+    private final LearningRateSchedule schedule;
+    private final SampleRenderer samples;
+    private final LossLog log;
+    private final float[] emptyPrompt, txtIds, imgIds;
+    private final int tokens, textRows;
+    private long step;
+    private Path lastCheckpoint;
+
+    private Trainer(TrainConfig cfg, boolean resume, Listener listener, RunFolder.Faults faults) {
+        this.cfg = cfg;
+        this.listener = listener;
+        this.folder = new RunFolder(cfg.output(), faults);
+        Path latest = folder.latest();
+        if (!resume && latest != null)
+            throw new OvisException(folder.root() + ": holds a run (latest checkpoint " + latest.getFileName()
+                    + "); pass --resume to continue it, or choose another output folder");
+        if (resume && latest == null) throw new OvisException(folder.root() + ": no checkpoint to resume from (no \"latest\" file)");
+        TrainState state = resume ? TrainState.read(latest) : null;
+        if (state != null && !state.configSha256().equals(cfg.fingerprintHash())) {
+            String diff = TrainConfig.difference("", state.fingerprint(), cfg.fingerprint());
+            throw new OvisException(cfg.file() + ": differs from the run being resumed in " + folder.root() + " ("
+                    + (diff != null ? diff : "config hash " + state.configSha256()) + "); resume with the same config or train into another output folder");
+        }
+        this.base = CheckpointFolder.detect(cfg.model());
+        TransformerConfig dit = cfg.fromScratch() != null ? cfg.fromScratch().transformer() : TransformerConfig.read(base);
+
+        folder.create();
+        folder.removeUnfinished();
+        Path cache = buildCache();
+        CachedDataset.Options options = new CachedDataset.Options(cfg.batchSize(), cfg.seed(), cfg.data().posterior());
+        this.data = state == null ? CachedDataset.open(cache, options) : CachedDataset.open(cache, options, state.data());
+        try {
+            if (state != null && state.cacheRecords() != data.size())
+                throw new OvisException(cache + ": holds " + data.size() + " samples, the run being resumed trained on " + state.cacheRecords());
+            if (data.tokenWidth() != dit.inChannels() || data.manifest().textWidth() != dit.jointAttentionDim())
+                throw new OvisException(cache + ": latent tokens of " + data.tokenWidth() + " values and text states of width "
+                        + data.manifest().textWidth() + " do not fit the transformer (in_channels " + dit.inChannels()
+                        + ", joint_attention_dim " + dit.jointAttentionDim() + ")");
+            this.samples = cfg.samples() == null ? null : new SampleRenderer(cfg.samples(), base, dit, cfg.lora() == null,
+                    8 * data.manifest().latentWidth(), 8 * data.manifest().latentHeight(), data.manifest().maxSequenceLength(), folder.root());
+            this.model = buildModel(dit, latest);
+            this.optimizer = new AdamW(model.parameters(), cfg.optimizer());
+            this.ema = cfg.ema() == null ? null : new EmaWeights(model.parameters(), cfg.ema().options());
+            if (state != null) {
+                optimizer.read(latest.resolve(OPTIMIZER));
+                if (ema != null) ema.read(latest.resolve(EMA));
+                if (optimizer.steps() != state.step())
+                    throw new OvisException(latest.resolve(OPTIMIZER) + ": holds " + optimizer.steps() + " steps, " + TrainState.FILE + " " + state.step());
+            }
+            FlowMatchEulerScheduler sched = base.schedulerConfig() != null ? FlowMatchEulerScheduler.fromConfig(base.schedulerConfig())
+                    : FlowMatchEulerScheduler.defaults();
+            this.sigmas = new SigmaSampler(cfg.sigma().density(), cfg.sigma().mean(), cfg.sigma().std(), sched, cfg.seed());
+            this.dropout = new PromptDropout(cfg.promptDropout(), cfg.seed());
+            this.schedule = LearningRateSchedule.named(cfg.schedule().name(), cfg.schedule().warmupSteps(), cfg.steps());
+            this.log = state == null ? new LossLog() : LossLog.read(latest.resolve(LossLog.FILE), state.step());
+            this.step = state == null ? 0 : state.step();
+            this.lastCheckpoint = latest;
+            this.tokens = data.tokens();
+            this.textRows = data.manifest().maxSequenceLength();
+            float[] ids = data.positionIds();
+            this.txtIds = Arrays.copyOf(ids, textRows * 3);
+            this.imgIds = Arrays.copyOfRange(ids, textRows * 3, ids.length);
+            this.emptyPrompt = data.emptyPromptEmbeds();
+        } catch (RuntimeException e) {
+            data.close();
+            throw e;
+        }
+        if (state != null) listener.onMessage("resumed from " + latest + " (step " + step + " of " + cfg.steps() + ")");
+    }
+
+    static final String OPTIMIZER = "optimizer.safetensors", EMA = "ema.safetensors", LORA = "lora.safetensors";
+
+    /** Prepares a run: checks the output folder (fresh, or resumed from its latest checkpoint), builds the cache, loads the model. */
+    public static Trainer open(TrainConfig cfg, boolean resume, Listener listener) {
+        return new Trainer(cfg, resume, listener, RunFolder.Faults.NONE);
+    }
+
+    /** As {@link #open(TrainConfig, boolean, Listener)}, with a fault seam around every checkpoint file (tests). */
+    static Trainer open(TrainConfig cfg, boolean resume, Listener listener, RunFolder.Faults faults) {
+        return new Trainer(cfg, resume, listener, faults);
+    }
+
+    /** The latent cache: built once from the shards (complete shard caches are kept), or the given one. */
+    private Path buildCache() {
+        TrainConfig.Data d = cfg.data();
+        if (d.shards() == null) return d.cache();
+        ShardSet set = ShardSet.open(d.shards());
+        listener.onMessage("latent cache " + d.cache() + " (" + set.size() + " shards)");
+        try (OvisImage encoders = OvisImage.load(cfg.model(), d.encoderPrecision())) {
+            Preprocessing prep = new Preprocessing(d.width(), d.height(), d.resize(), d.crop(), cfg.seed());
+            CacheBuilder.Summary s = new CacheBuilder(encoders, prep, d.maxSequenceLength()).build(set, d.cache(), new CacheBuilder.Listener() {
+                @Override public void onShard(int index, int count, Path file, boolean skipped) {
+                    if (!skipped) listener.onMessage("encoding shard " + (index + 1) + " of " + count + " into " + file.getFileName());
+                }
+
+                @Override public void onWarning(String message) {
+                    listener.onWarning(message);
+                }
+            });
+            listener.onMessage("latent cache: " + s.records() + " samples (" + s.built() + " shards encoded, " + s.skipped() + " already cached)");
+        }
+        return d.cache();
+    }
+
+    private TrainableTransformer buildModel(TransformerConfig dit, Path latest) {
+        TrainConfig.Lora lora = cfg.lora();
+        if (latest != null) {
+            if (lora == null) return TrainableTransformer.load(latest); // full or from scratch: the checkpoint's transformer
+            Map<String, LoraAdapters.Weights> adapters = new LinkedHashMap<>();
+            for (LoraFile.Adapter a : LoraFile.read(latest.resolve(LORA))) {
+                if (a.rank() != lora.rank()) throw new OvisException(latest.resolve(LORA) + ": " + a.module() + " has rank " + a.rank()
+                        + ", the config " + lora.rank());
+                adapters.put(a.module(), new LoraAdapters.Weights(a.a(), a.b()));
+            }
+            // rank and alpha from the config, so the scale is computed as in the uninterrupted run
+            return TrainableTransformer.load(cfg.model(), false, new LoraAdapters(lora.rank(), lora.alpha(), adapters));
+        }
+        if (cfg.fromScratch() != null) {
+            TrainableTransformer m = new TrainableTransformer(dit, TrainableTransformer.Source.ZEROS, true, Adapters.NONE);
+            TransformerInit.apply(m.parameters(), cfg.fromScratch().init(), cfg.fromScratch().seed());
+            return m;
+        }
+        if (lora == null) return TrainableTransformer.load(cfg.model());
+        return TrainableTransformer.load(cfg.model(), false, new LoraTargets(lora.rank(), lora.alpha(), lora.targetModules(), lora.seed()));
+    }
+
+    public TrainableTransformer model() { return model; }
+    public AdamW optimizer() { return optimizer; }
+    /** The EMA of the weights, or null without "ema". */
+    public EmaWeights ema() { return ema; }
+    /** Optimizer steps completed. */
+    public long step() { return step; }
+    List<LossLog.Row> losses() { return log.rows(); }
+    Path root() { return folder.root(); }
+
+    /** Trains until the config's step count, writing checkpoints and samples on the way. */
+    public void train() {
+        if (step >= cfg.steps()) {
+            listener.onMessage("the run is complete (step " + step + " of " + cfg.steps() + ")");
+            return;
+        }
+        long timedNanos = 0, timedSteps = 0;
+        while (step < cfg.steps()) {
+            long t0 = System.nanoTime();
+            LossLog.Row r = trainStep();
+            timedNanos += System.nanoTime() - t0;
+            timedSteps++;
+            double perStep = timedNanos / 1e9 / timedSteps;
+            listener.onStep(new Progress(step, cfg.steps(), r.loss(), r.lr(), r.gradNorm(), cfg.batchSize() / perStep,
+                    perStep * (cfg.steps() - step)));
+            boolean last = step == cfg.steps();
+            if (step % cfg.checkpointEvery() == 0 || last) checkpoint();
+            if (samples != null && (step % samples.every() == 0 || last)) renderSamples();
+        }
+    }
+
+    /** One optimizer step; returns its row of the loss curve. */
+    private LossLog.Row trainStep() {
+        long s = step + 1;
+        int b = cfg.batchSize(), width = data.tokenWidth(), textWidth = data.manifest().textWidth();
+        CachedDataset.Batch batch = data.next();
+        float[] text = batch.promptEmbeds();
+        boolean[] drop = dropout.drops(s, b);
+        for (int k = 0; k < b; k++)
+            if (drop[k]) System.arraycopy(emptyPrompt, 0, text, k * textRows * textWidth, textRows * textWidth);
+        float[] sigma = sigmas.sample(s, b, tokens);
+        float[] noise = GaussianNoise.sample(RunSeeds.derive(cfg.seed(), RunSeeds.NOISE, s), b * tokens * width);
+        float[] xt = FlowMatching.interpolate(batch.x0(), noise, sigma), target = FlowMatching.target(batch.x0(), noise);
+
+        TransformerPass pass = model.forward(new TransformerBatch(b, tokens, textRows, xt, text, sigma, txtIds, imgIds),
+                cfg.gradientCheckpointing());
+        double loss = FlowMatching.loss(pass.prediction(), target);
+        if (!Double.isFinite(loss)) throw stopped(s, "the loss is " + loss);
+        model.backward(pass, FlowMatching.lossGradient(pass.prediction(), target));
+        List<Parameter> trainable = model.parameters().trainable();
+        float norm = cfg.maxGradNorm() > 0 ? GradClip.clip(trainable, cfg.maxGradNorm()).totalNorm() : GradClip.totalNorm(trainable);
+        if (!Float.isFinite(norm)) throw stopped(s, "the gradient norm is " + norm);
+        double lr = schedule.rate(cfg.optimizer().lr(), s - 1);
+        optimizer.step(lr);
+        if (ema != null) ema.update();
+        model.parameters().zeroGrad();
+        step = s;
+        LossLog.Row row = new LossLog.Row(s, loss, lr, norm);
+        log.add(row);
+        return row;
+    }
+
+    private OvisException stopped(long s, String what) {
+        return new OvisException("step " + s + ": " + what + "; training stopped, "
+                + (lastCheckpoint == null ? "no checkpoint was written yet" : "the last good checkpoint is " + lastCheckpoint));
+    }
+
+    /** Writes checkpoint {@link #step} (atomically, see {@link RunFolder}), then the loss curve beside it. */
+    private void checkpoint() {
+        Path dir = folder.write(step, this::writeCheckpoint);
+        lastCheckpoint = dir;
+        folder.prune(cfg.keepLast(), dir);
+        Path csv = folder.root().resolve(LossLog.FILE);
+        try {
+            folder.writeAtomically(csv, log.csv());
+        } catch (IOException e) {
+            throw new OvisException(csv + ": cannot write (" + e.getMessage() + "); the checkpoint " + dir.getFileName() + " is complete");
+        }
+        LossPlot.write(folder.root().resolve("loss.png"), log.rows());
+        listener.onCheckpoint(step, dir);
+    }
+
+    private void writeCheckpoint(Path dir) throws IOException {
+        if (cfg.lora() == null) {
+            List<TransformerFolder.Values> weights = new ArrayList<>();
+            for (Parameter p : model.parameters()) weights.add(new TransformerFolder.Values(p.name(), p.shape(), p.value()));
+            TransformerFolder.writeTransformer(folder, dir, model.config(), weights);
+            if (TransformerFolder.canComplete(base)) TransformerFolder.linkComponents(base, dir);
+        } else {
+            folder.beforeWrite(dir.resolve(LORA));
+            LoraFile.write(dir.resolve(LORA), loraAdapters(false));
+        }
+        folder.beforeWrite(dir.resolve(OPTIMIZER));
+        optimizer.write(dir.resolve(OPTIMIZER));
+        if (ema != null) {
+            folder.beforeWrite(dir.resolve(EMA));
+            ema.write(dir.resolve(EMA));
+        }
+        folder.writeAtomically(dir.resolve(LossLog.FILE), log.csv());
+        new TrainState(step, cfg.steps(), cfg.seed(), cfg.fingerprint(), cfg.fingerprintHash(), data.position(), data.size(),
+                log.rows().getLast().loss()).write(folder, dir);
+    }
+
+    /** The trained adapters (or their EMA), in the diffusers LoRA file's terms. */
+    private List<LoraFile.Adapter> loraAdapters(boolean averaged) {
+        List<LoraFile.Adapter> out = new ArrayList<>();
+        String suffix = ".lora_A.weight";
+        for (Parameter a : model.parameters()) {
+            if (!a.name().endsWith(suffix)) continue;
+            String module = a.name().substring(0, a.name().length() - suffix.length());
+            Parameter b = model.parameters().get(module + ".lora_B.weight");
+            long[] as = a.shape(), bs = b.shape();
+            out.add(LoraFile.Adapter.of(module, values(a, averaged), values(b, averaged), (int) as[1], (int) bs[0], (int) as[0],
+                    (float) cfg.lora().alpha()));
+        }
+        return out;
+    }
+
+    private float[] values(Parameter p, boolean averaged) {
+        return averaged && ema != null && p.trainable() ? ema.shadow(p.name()) : p.value();
+    }
+
+    /**
+     * Samples from the weights the run would hand out: the EMA when there is one, else the trained values;
+     * for LoRA the adapters (or their EMA) over the unchanged base.
+     */
+    private void renderSamples() {
+        List<Path> images;
+        if (cfg.lora() == null) {
+            List<TransformerFolder.Values> weights = new ArrayList<>();
+            for (Parameter p : model.parameters()) weights.add(new TransformerFolder.Values(p.name(), p.shape(), values(p, true)));
+            images = samples.render(step, weights);
+        } else {
+            List<org.ovis4j.lora.LoraAdapter> adapters = new ArrayList<>();
+            float scale = (float) (cfg.lora().alpha() / cfg.lora().rank()); // as the training's LoraAdapters computes it
+            for (LoraFile.Adapter a : loraAdapters(true))
+                adapters.add(new org.ovis4j.lora.LoraAdapter(a.module(), a.rank(), a.a(), a.b(), scale));
+            images = samples.renderLora(step, adapters);
+        }
+        listener.onSamples(step, images);
+    }
+
+    @Override
+    public void close() {
+        data.close();
+    }
+}
