@@ -11,6 +11,7 @@ import org.ovis4j.core.kernel.ComputeContext;
 import org.ovis4j.core.io.FileTrees;
 import org.ovis4j.dit.TransformerConfig;
 import org.ovis4j.pipeline.Generation;
+import org.ovis4j.lora.Lora;
 import org.ovis4j.lora.LoraAdapter;
 import org.ovis4j.pipeline.OvisImage;
 import org.ovis4j.pipeline.Precision;
@@ -87,7 +88,8 @@ final class SampleRenderer {
         } catch (IOException e) {
             throw new OvisException(out + ": cannot create (" + e.getMessage() + ")");
         }
-        try (OvisImage pipeline = OvisImage.load(model, samples.precision(), context, adapters)) {
+        List<Lora> loras = adapters.isEmpty() ? List.of() : List.of(Lora.of("run adapters at step " + step, adapters));
+        try (OvisImage pipeline = OvisImage.load(model, samples.precision(), context, loras)) {
             for (int i = 0; i < samples.prompts().size(); i++) {
                 Path png = out.resolve(String.format("%02d.png", i));
                 pipeline.generate(generation(i)).writePng(png);

@@ -23,7 +23,7 @@ import org.ovis4j.train.dit.TransformerBatch;
 import org.ovis4j.train.dit.TransformerInit;
 import org.ovis4j.train.dit.TransformerPass;
 import org.ovis4j.train.lora.LoraAdapters;
-import org.ovis4j.train.lora.LoraFile;
+import org.ovis4j.lora.LoraFile;
 import org.ovis4j.train.lora.LoraTargets;
 import org.ovis4j.train.loss.FlowMatching;
 import org.ovis4j.train.optim.AdamW;

@@ -120,13 +120,14 @@ class RunOutputsTest {
         }
         Path run = dir.resolve("lora");
         List<org.ovis4j.lora.LoraAdapter> adapters = new ArrayList<>();
-        for (org.ovis4j.train.lora.LoraFile.Adapter a : org.ovis4j.train.lora.LoraFile.read(run.resolve("step-000004/lora.safetensors")))
-            adapters.add(new org.ovis4j.lora.LoraAdapter(a.module(), a.rank(), a.a(), a.b(), a.scale()));
+        for (org.ovis4j.lora.LoraFile.Adapter a : org.ovis4j.lora.LoraFile.read(run.resolve("step-000004/lora.safetensors")))
+            adapters.add(a.toAdapter(1f));
         assertEquals(11, adapters.size(), "to_q and to_v of the 4 blocks, proj_out of the 2 single blocks and of the output layer");
         Generation g = Generation.of("a blue sign").size(32, 32).steps(2).guidance(4f).seed(0).maxSequenceLength(24);
         byte[] withLora, base;
         Path model = RunFixtures.model(shared);
-        try (OvisImage m = OvisImage.load(model, Precision.FP32, org.ovis4j.core.kernel.ComputeContext.JAVA, adapters)) {
+        try (OvisImage m = OvisImage.load(model, Precision.FP32, org.ovis4j.core.kernel.ComputeContext.JAVA,
+                List.of(org.ovis4j.lora.Lora.of("run", adapters)))) {
             withLora = m.generate(g).rgb8();
         }
         try (OvisImage m = OvisImage.load(model, Precision.FP32)) {
