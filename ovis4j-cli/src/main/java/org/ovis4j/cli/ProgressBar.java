@@ -13,6 +13,12 @@ final class ProgressBar implements ProgressListener {
     private final boolean terminal;
     private long totalNanos;
 
+    /** The bar itself, {@code [####    ]}, for {@code done} of {@code total}: shared by the progress displays. */
+    static String bar(long done, long total) {
+        int filled = (int) (done * WIDTH / total);
+        return "[" + "#".repeat(filled) + " ".repeat(WIDTH - filled) + "]";
+    }
+
     ProgressBar(PrintStream out, boolean terminal) {
         this.out = out;
         this.terminal = terminal;
@@ -29,9 +35,7 @@ final class ProgressBar implements ProgressListener {
         totalNanos += stepNanos;
         double stepSeconds = stepNanos / 1e9, mean = totalNanos / 1e9 / step;
         if (terminal) {
-            int filled = step * WIDTH / steps;
-            out.printf("\r  [%s%s] %d/%d  %.2f s/step  eta %.0f s ", "#".repeat(filled), " ".repeat(WIDTH - filled),
-                    step, steps, stepSeconds, mean * (steps - step));
+            out.printf("\r  %s %d/%d  %.2f s/step  eta %.0f s ", bar(step, steps), step, steps, stepSeconds, mean * (steps - step));
         } else {
             out.printf("  step %d/%d  %.2f s%n", step, steps, stepSeconds);
         }

@@ -11,7 +11,6 @@ import org.ovis4j.train.run.Trainer;
  * that logs stay short. Messages, checkpoints and samples get lines of their own.
  */
 final class TrainProgress implements Trainer.Listener {
-    private static final int WIDTH = 30;
     private final PrintStream out;
     private final boolean terminal;
     private boolean barShown;
@@ -36,8 +35,7 @@ final class TrainProgress implements Trainer.Listener {
         String stats = String.format("%d/%d  loss %.4f  lr %.3g  %.2f samples/s  eta %s", p.step(), p.steps(), p.loss(), p.lr(),
                 p.samplesPerSecond(), duration(p.etaSeconds()));
         if (terminal) {
-            int filled = (int) (p.step() * WIDTH / p.steps());
-            out.printf("\r  [%s%s] %s ", "#".repeat(filled), " ".repeat(WIDTH - filled), stats);
+            out.printf("\r  %s %s ", ProgressBar.bar(p.step(), p.steps()), stats);
             barShown = true;
         } else if (p.step() % Math.max(1, p.steps() / 100) == 0 || p.step() == p.steps() || p.step() == 1) {
             out.println("  step " + stats);
