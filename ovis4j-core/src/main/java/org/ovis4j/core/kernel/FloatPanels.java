@@ -1,6 +1,8 @@
 package org.ovis4j.core.kernel;
 
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 import org.ovis4j.core.parallel.Parallel;
 
 /**
@@ -9,6 +11,9 @@ import org.ovis4j.core.parallel.Parallel;
  * through the same GEMM as inference instead of a second one.
  */
 public final class FloatPanels {
+    private static final VectorSpecies<Float> S = Gemm.S;
+    private static final int L = Gemm.L;
+
     private FloatPanels() {}
 
     /** B(k, n) = m[off + k·ld + n]: a row-major K x N matrix (W [out, in] in dX = dY·W; X in dW = dYᵀ·X). */
@@ -51,6 +56,15 @@ public final class FloatPanels {
         @Override
         public void pack(int n0, int nr, int k0, int kc, float[] panel, int pOff) {
             final int NR = Gemm.NR;
+            if (nr == NR && NR == 2 * L) {
+                // Full panels (nearly all): two vector copies per step cost less than a call to arraycopy.
+                for (int kk = 0; kk < kc; kk++) {
+                    int src = off + (k0 + kk) * ld + n0, dst = pOff + kk * NR;
+                    FloatVector.fromArray(S, m, src).intoArray(panel, dst);
+                    FloatVector.fromArray(S, m, src + L).intoArray(panel, dst + L);
+                }
+                return;
+            }
             for (int kk = 0; kk < kc; kk++) {
                 int dst = pOff + kk * NR;
                 System.arraycopy(m, off + (k0 + kk) * ld + n0, panel, dst, nr);
@@ -63,13 +77,16 @@ public final class FloatPanels {
         @Override
         public void pack(int n0, int nr, int k0, int kc, float[] panel, int pOff) {
             final int NR = Gemm.NR;
-            for (int j = 0; j < NR; j++) {
-                if (j < nr) {
-                    int src = off + (n0 + j) * ld + k0;
-                    for (int kk = 0; kk < kc; kk++) panel[pOff + kk * NR + j] = m[src + kk];
-                } else {
-                    for (int kk = 0; kk < kc; kk++) panel[pOff + kk * NR + j] = 0f;
+            // KC steps at a time (a packed source asks for all K at once): that part of the panel,
+            // KC x NR floats, stays in L1 while its NR columns are written one by one.
+            for (int s = 0; s < kc; s += Gemm.KC) {
+                int len = Math.min(Gemm.KC, kc - s), base = pOff + s * NR;
+                for (int j = 0; j < nr; j++) {
+                    int src = off + (n0 + j) * ld + k0 + s;
+                    for (int kk = 0; kk < len; kk++) panel[base + kk * NR + j] = m[src + kk];
                 }
+                for (int j = nr; j < NR; j++)
+                    for (int kk = 0; kk < len; kk++) panel[base + kk * NR + j] = 0f;
             }
         }
     }

@@ -6,6 +6,7 @@ import org.ovis4j.checkpoint.OriginalTransformerNames;
 import org.ovis4j.checkpoint.Weights;
 import org.ovis4j.core.OvisException;
 import org.ovis4j.core.safetensors.TensorStore;
+import org.ovis4j.core.tensor.Tensor;
 import org.ovis4j.dit.PositionEmbedding;
 import org.ovis4j.dit.TransformerConfig;
 import org.ovis4j.train.ops.RmsNormOp;
@@ -19,8 +20,13 @@ import org.ovis4j.train.param.Parameters;
  * names, a forward over a batch with one σ per sample that saves what the backward needs into a
  * caller-owned {@link TransformerPass}, and a backward that adds into the parameters' gradients and
  * returns the gradients of the inputs. The model holds nothing that changes during a pass.
+ *
+ * <p>Frozen linear weights (the base under LoRA) are not copied: they stay the checkpoint's tensors,
+ * used in place in their stored dtype ({@link Parameter#stored}), so a bf16 7B base costs its 14.7 GB of
+ * mapped file rather than 29.5 GB of float32. A model built that way by {@link #load} keeps the
+ * checkpoint mapped until {@link #close()}.
  */
-public final class TrainableTransformer {
+public final class TrainableTransformer implements AutoCloseable {
     private final TransformerConfig cfg;
     private final Parameters params = new Parameters();
     private final boolean trainBase;
@@ -29,9 +35,13 @@ public final class TrainableTransformer {
     private final Parameter contextNorm;
     private final DoubleBlock[] doubles;
     private final SingleBlock[] singles;
+    /** The mapped checkpoint that stored (frozen, in-place) weights read, when this model owns it. */
+    private TensorStore mapped;
 
     /**
-     * The model from weights under diffusers names; every parameter is copied into a float32 master.
+     * The model from weights under diffusers names. Trained parameters are copied into float32 masters;
+     * frozen linear weights are used in place, so {@code w}'s tensors must stay readable for as long as
+     * the model is used when {@code trainBase} is false (norms and biases are always copied: they are small).
      *
      * @param trainBase whether the checkpoint's parameters are trained (false: frozen, e.g. under LoRA)
      * @param adapters  what each linear module becomes ({@link Adapters#NONE}: itself)
@@ -81,9 +91,25 @@ public final class TrainableTransformer {
     public static TrainableTransformer load(Path checkpoint, boolean trainBase, Adapters adapters) {
         CheckpointFolder folder = CheckpointFolder.detect(checkpoint);
         TransformerConfig cfg = TransformerConfig.of(folder);
-        // The masters are copies: the mapped files are closed once they are read.
-        try (TensorStore store = TensorStore.open("transformer", folder.transformerFiles())) {
-            return new TrainableTransformer(cfg, OriginalTransformerNames.weights(store, cfg, null), trainBase, adapters);
+        TensorStore store = TensorStore.open("transformer", folder.transformerFiles());
+        try {
+            TrainableTransformer model = new TrainableTransformer(cfg, OriginalTransformerNames.weights(store, cfg, null), trainBase, adapters);
+            // Trained masters are copies: the mapped files are closed once read. Frozen weights are read in place.
+            if (trainBase) store.close();
+            else model.mapped = store;
+            return model;
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    /** Unmaps the checkpoint when this model reads frozen weights from it in place (else nothing to do). */
+    @Override
+    public void close() {
+        if (mapped != null) {
+            mapped.close();
+            mapped = null;
         }
     }
 
@@ -102,7 +128,8 @@ public final class TrainableTransformer {
     }
 
     private Projection linear(Weights w, String module, int in, int out) {
-        Parameter weight = Parameter.fromTensor(module + ".weight", w.get(module + ".weight").expectShape(out, in), trainBase);
+        Tensor stored = w.get(module + ".weight").expectShape(out, in);
+        Parameter weight = trainBase ? Parameter.fromTensor(module + ".weight", stored, true) : Parameter.stored(module + ".weight", stored);
         Parameter bias = Parameter.fromTensor(module + ".bias", w.get(module + ".bias").expectShape(out), trainBase);
         Projection p = adapters.adapt(new DenseProjection(module, weight, bias));
         if (p.in() != in || p.out() != out)
