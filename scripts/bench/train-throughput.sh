@@ -17,7 +17,13 @@
 #   --repeat R          runs of each side, alternated (default 3; the report gives the median of the run medians)
 #   --threads N         default 2 (ovis4j: -Dovis4j.threads; torch: set_num_threads, OMP_NUM_THREADS)
 #   --recompute         gradient checkpointing on both sides
+#   --lora-rank R       LoRA of rank R (alpha R) on every attention projection, checkpoint frozen (ovis4j only)
+#   --java-only         run only the ovis4j side (no --diffusers needed), e.g. for the 7B:
+#                       OVIS4J_HEAP=5g scripts/bench/train-throughput.sh --java-only --model /work/ckpt/ovis-7b-random
+#                         --batch 1 --image-tokens 1024 --text-tokens 256 --warmup 0 --steps 3 --recompute
+#                         --lora-rank 16 --repeat 1
 #   --work DIR          default /tmp/ovis4j-train-bench (checkpoint, batch, logs)
+#   OVIS4J_HEAP         the Java heap (default 30% of RAM, as bin/ovis4j)
 #
 # Each step on both sides: forward + flow-matching loss, backward, clip_grad_norm_(1.0) + AdamW(lr 1e-4,
 # wd 0.01) + zero_grad, timed apart. ovis4j trains in float32; PyTorch runs in float32 and under
@@ -40,7 +46,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 py=/usr/bin/python3
 
 diffusers="" blas="" model="" work=/tmp/ovis4j-train-bench
-batch=2 image=256 text=64 warmup=2 steps=3 repeat=3 threads=2 recompute=()
+batch=2 image=256 text=64 warmup=2 steps=3 repeat=3 threads=2 recompute=() lora=() java_only=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --diffusers) diffusers="${2:?}"; shift 2 ;;
@@ -54,17 +60,23 @@ while [[ $# -gt 0 ]]; do
     --repeat) repeat="${2:?}"; shift 2 ;;
     --threads) threads="${2:?}"; shift 2 ;;
     --recompute) recompute=(--recompute); shift ;;
+    --lora-rank) lora=(--lora-rank "${2:?}"); shift 2 ;;
+    --java-only) java_only=1; shift ;;
     --work) work="${2:?}"; shift 2 ;;
-    -h|--help) sed -n '2,37p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set /{/^#/p}' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "train-throughput.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 
 die() { echo "train-throughput.sh: $*" >&2; exit 1; }
-[[ -n "$diffusers" ]] || die "--diffusers DIR is required (a huggingface/diffusers checkout; see --help)"
-[[ -f "$diffusers/src/diffusers/models/transformers/transformer_ovis_image.py" ]] \
-  || die "$diffusers: not a diffusers checkout with OvisImageTransformer2DModel (src/diffusers/models/transformers/transformer_ovis_image.py)"
-"$py" -c 'import torch, numpy' 2>/dev/null || die "$py cannot import torch and numpy; apt-get install python3-torch python3-numpy"
+[[ ${#lora[@]} -eq 0 || $java_only == 1 ]] || die "--lora-rank runs the ovis4j side only: add --java-only"
+if [[ $java_only == 0 ]]; then
+  [[ -n "$diffusers" ]] || die "--diffusers DIR is required (a huggingface/diffusers checkout; see --help)"
+  [[ -f "$diffusers/src/diffusers/models/transformers/transformer_ovis_image.py" ]] \
+    || die "$diffusers: not a diffusers checkout with OvisImageTransformer2DModel (src/diffusers/models/transformers/transformer_ovis_image.py)"
+fi
+"$py" -c 'import torch, numpy' 2>/dev/null || [[ $java_only == 1 ]] \
+  || die "$py cannot import torch and numpy; apt-get install python3-torch python3-numpy"
 jars=()
 for m in train model core; do
   j=$(ls "$root"/ovis4j-$m/target/ovis4j-$m-*.jar 2>/dev/null | grep -v -- '-sources\|-javadoc\|-tests' | head -n1 || true)
@@ -78,6 +90,8 @@ done
 [[ -n "$java_bin" ]] || die "Java 25 or newer is required (set JAVA_HOME)"
 
 torch_env=(OMP_NUM_THREADS="$threads")
+torch_blas_lib=none
+if [[ $java_only == 0 ]]; then
 if [[ -n "$blas" ]]; then
   [[ -f "$blas/libblas.so.3" ]] || die "--torch-blas $blas: no libblas.so.3 there"
   torch_env+=(LD_LIBRARY_PATH="$blas${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
@@ -88,6 +102,7 @@ torch.ones(8, 8) @ torch.ones(8, 8)
 print(next((l.split()[-1] for l in open("/proc/self/maps") if "blas" in l.split()[-1]), "none"))')
 if [[ "$(readlink -f "$torch_blas_lib")" == */x86_64-linux-gnu/blas/libblas.so.3* ]]; then
   die "torch would use the reference BLAS ($torch_blas_lib) for float32 matmuls; pass --torch-blas DIR (see --help)"
+fi
 fi
 
 mkdir -p "$work"
@@ -103,13 +118,13 @@ if [[ -z "$model" ]]; then
   fi
 fi
 batch_file="$work/batch-b$batch-n$image-t$text.safetensors"
-diffusers_commit=$(git -C "$diffusers" rev-parse HEAD 2>/dev/null || echo unknown)
+diffusers_commit=$(git -C "$diffusers" rev-parse HEAD 2>/dev/null || echo none)
 
-heap_mb=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) * 3 / 10 / 1024 ))
-java_cmd=("$java_bin" -Xmx"${heap_mb}m" -XX:+UseG1GC --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED
+heap="${OVIS4J_HEAP:-$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) * 3 / 10 / 1024 ))m}"
+java_cmd=("$java_bin" -Xmx"$heap" -XX:+UseG1GC --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED
   -Xlog:disable -Xlog:all=warning:stderr -Dovis4j.threads="$threads" -cp "$(IFS=:; echo "${jars[*]}")"
   org.ovis4j.train.bench.TrainingThroughput --model "$model" --batch "$batch" --image-tokens "$image" --text-tokens "$text"
-  --warmup "$warmup" --steps "$steps" "${recompute[@]}" --write-batch "$batch_file")
+  --warmup "$warmup" --steps "$steps" "${recompute[@]}" "${lora[@]}" --write-batch "$batch_file")
 torch_cmd=("$py" "$root/scripts/bench/train_throughput_torch.py" --diffusers-src "$diffusers/src" --model "$model"
   --batch "$batch_file" --warmup "$warmup" --steps "$steps" --threads "$threads" "${recompute[@]}")
 
@@ -125,7 +140,9 @@ load() {
 results="$logs/results.txt"
 : >"$results"
 for r in $(seq 1 "$repeat"); do
-  for side in java torch-f32 torch-bf16; do
+  sides=(java torch-f32 torch-bf16)
+  [[ $java_only == 1 ]] && sides=(java)
+  for side in "${sides[@]}"; do
     l=$(load)
     echo "[$(date -u +%H:%M:%S)] run $r/$repeat $side (load $l)" >&2
     case "$side" in
@@ -139,9 +156,9 @@ for r in $(seq 1 "$repeat"); do
   done
 done
 
-"$py" - "$results" "$diffusers_commit" "$torch_blas_lib" "$model" <<'EOF'
+"$py" - "$results" "$diffusers_commit" "$torch_blas_lib" "$model" "$heap" <<'EOF'
 import re, statistics, sys
-path, commit, blas, model = sys.argv[1:5]
+path, commit, blas, model, heap = sys.argv[1:6]
 runs = {}
 for line in open(path):
     kv = dict(re.findall(r"(\w+)=(\S+)", line))
@@ -150,13 +167,15 @@ java = runs["java"]
 flop = {k: float(java[0][k + "_flop"]) for k in ("forward", "backward", "optimizer")}
 def med(side, key):
     return statistics.median(float(r[key]) for r in runs[side])
-print("checkpoint %s; batch %s x (%s image + %s text tokens); %s threads; recompute %s" % (
-    model, java[0]["batch"], java[0]["image_tokens"], java[0]["text_tokens"], java[0]["threads"], java[0]["recompute"]))
-print("diffusers %s; torch %s; torch's libblas.so.3: %s" % (commit, runs["torch-f32"][0]["torch"], blas))
+print("checkpoint %s; batch %s x (%s image + %s text tokens); %s threads; recompute %s; %s; %s of %s parameters trained; "
+      "Java heap %s" % (model, java[0]["batch"], java[0]["image_tokens"], java[0]["text_tokens"], java[0]["threads"],
+                       java[0]["recompute"], java[0]["mode"], java[0]["trained"], java[0]["params"], heap))
+if "torch-f32" in runs:
+    print("diffusers %s; torch %s; torch's libblas.so.3: %s" % (commit, runs["torch-f32"][0]["torch"], blas))
 print()
 print("| side | samples/s | forward s (GFLOP/s) | backward s (GFLOP/s) | clip+AdamW s (GFLOP/s) | peak RSS GiB | loss step 1 | loads |")
 print("|---|---|---|---|---|---|---|---|")
-for side in ("java", "torch-f32", "torch-bf16"):
+for side in [s for s in ("java", "torch-f32", "torch-bf16") if s in runs]:
     f, b, o = med(side, "forward_s"), med(side, "backward_s"), med(side, "optimizer_s")
     print("| %s | %.4f | %.3f (%.1f) | %.3f (%.1f) | %.3f (%.2f) | %.2f | %s | %s |" % (
         {"java": "ovis4j f32", "torch-f32": "PyTorch f32", "torch-bf16": "PyTorch bf16 autocast"}[side],
@@ -164,6 +183,8 @@ for side in ("java", "torch-f32", "torch-bf16"):
         flop["optimizer"] / o / 1e9, med(side, "peak_rss_bytes") / 2**30, runs[side][0]["loss_first"],
         " ".join(r["load"] for r in runs[side])))
 print()
+if "torch-f32" not in runs:
+    sys.exit(0)
 for side in ("torch-f32", "torch-bf16"):
     print("ovis4j / %s samples/s: %.3f (per run: %s)" % (side, med("java", "samples_per_s") / med(side, "samples_per_s"),
           ", ".join("%.3f" % (float(j["samples_per_s"]) / float(t["samples_per_s"])) for j, t in zip(java, runs[side]))))
