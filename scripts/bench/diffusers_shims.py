@@ -1,25 +1,30 @@
 """The smallest shims that let diffusers' own OvisImageTransformer2DModel import and run on Debian's torch 1.13.
 
-Imported by train_throughput_torch.py before diffusers. Nothing here changes a computation of the model: the
-shims stand in for packages diffusers imports but the transformer's forward and backward never call (the Hub
-client, accelerate, safetensors, tqdm, filelock, regex), for `packaging.version` (diffusers compares version
-strings at import time), and for the few torch 2 names that torch 1.13 lacks. The only one that computes
-anything is `scaled_dot_product_attention` (torch 2.0), written here as the math that torch's own
-`_scaled_dot_product_attention_math` computes: softmax(q·kᵀ·scale)·v in the input dtype, which autograd then
-differentiates like any other composition of ops; and `nn.RMSNorm` (torch 2.4), the module diffusers uses for the
-per-head q/k norms and the text-embedding norm, written as ATen's rms_norm computes it.
+Imported by train_throughput_torch.py before diffusers. The shims stand in for packages diffusers imports but the
+transformer's forward and backward never call (the Hub client, accelerate, safetensors, tqdm, filelock, regex), for
+`packaging.version` (diffusers compares version strings at import time), and for the torch 2 names torch 1.13 lacks.
+Two of them compute part of the model, each written as torch 2 computes it:
+  * F.scaled_dot_product_attention (torch 2.0) as torch's own math path (`_scaled_dot_product_attention_math`):
+    softmax(q·kᵀ·scale)·v in the input dtype, which autograd differentiates like any composition of ops. torch 2 on
+    CPU would pick a fused flash-attention kernel instead: same values, less memory, likely faster.
+  * nn.RMSNorm (torch 2.4), the module diffusers uses for the per-head q/k norms and the text-embedding norm:
+    x / sqrt(mean(x²) + eps), in float32 for reduced-precision inputs, then times the weight, as ATen's rms_norm.
 
 What each shim is for (found by importing diffusers 58eb52c on torch 1.13.1 / Python 3.11 and fixing the first
 error, repeatedly):
   * huggingface_hub, accelerate, safetensors, tqdm, filelock, regex: modules whose every attribute is an inert
-    placeholder (a class that can be called, subclassed and tested; it does nothing). Only used when the real
-    package is not importable.
+    placeholder (a class that can be called, subclassed and tested; it does nothing); a few constants diffusers
+    reads at import time get real values (_VALUES). Only used when the real package is not importable.
   * packaging.version: Version/parse over dotted release numbers with an optional pre/dev/post suffix
-    (what diffusers' is_torch_version and its dependency checks compare).
-  * diffusers.dependency_versions_check: replaced by a no-op (it asserts that the packages above are installed).
-  * torch: nn.RMSNorm, the xpu and mps device modules (diffusers lists their functions in tables), float8/uint16..uint64 dtypes (names only, as placeholders: nothing here uses them),
-    torch.nn.functional.scaled_dot_product_attention, torch.compiler.is_compiling, torch.library.custom_op and
-    register_fake (decorators that return the function unchanged), torch.distributed.device_mesh.
+    (what diffusers' is_torch_version and its dependency checks compare). Only when packaging is missing.
+  * diffusers.dependency_versions_check: a no-op (it asserts that the packages above are installed).
+  * diffusers.models.transformers: registered as an empty package, so that importing transformer_ovis_image does
+    not import the 70 other transformers of diffusers (and their own dependencies).
+  * torch: nn.RMSNorm and F.scaled_dot_product_attention (above); the xpu and mps device modules (diffusers lists
+    their functions in tables); float8 and uint16..uint64 dtype names (placeholders, never used here);
+    torch.compiler.is_compiling/disable and torch.library.custom_op/register_fake (decorators returning the
+    function unchanged); torch.distributed._functional_collectives, .device_mesh and .tensor (context parallelism,
+    read at import time only).
 """
 import importlib.abc
 import importlib.machinery
