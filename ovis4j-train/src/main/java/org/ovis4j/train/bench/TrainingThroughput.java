@@ -277,6 +277,10 @@ public final class TrainingThroughput {
         } catch (OvisException e) {
             System.err.println("train-bench: " + e.getMessage());
             System.exit(2);
+        } catch (OutOfMemoryError e) {
+            System.err.println("train-bench: out of Java heap (" + Runtime.getRuntime().maxMemory() / (1 << 20)
+                    + " MiB): give it more with -Xmx (OVIS4J_HEAP for the script)");
+            System.exit(3);
         }
     }
 
