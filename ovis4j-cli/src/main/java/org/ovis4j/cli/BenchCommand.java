@@ -7,14 +7,15 @@ import java.nio.file.Path;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import org.ovis4j.core.OvisException;
+import org.ovis4j.core.kernel.ComputeContext;
 import org.ovis4j.core.kernel.MatmulBackend;
-import org.ovis4j.core.kernel.MatmulBackends;
 import org.ovis4j.core.parallel.Parallel;
 import org.ovis4j.core.random.GaussianNoise;
 import org.ovis4j.core.tensor.DType;
 import org.ovis4j.core.tensor.Tensor;
 import org.ovis4j.dit.PositionEmbedding;
 import org.ovis4j.dit.TransformerConfig;
+import org.ovis4j.dit.TransformerWorkspace;
 import org.ovis4j.pipeline.OvisImage;
 import org.ovis4j.pipeline.Precision;
 import org.ovis4j.vae.VaeTiling;
@@ -62,13 +63,11 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() {
         VaeTiling.parse(vaeTiling); // a bad value fails before the slow part
         if (forwards < 1) throw new OvisException("--forwards must be at least 1, got " + forwards);
-        if (target.model != null && Precision.parse(precision) == Precision.FP32)
-            MatmulBackends.selectExactFloat32(backendName());
-        else MatmulBackends.select(backendName());
-        return target.gemm != null ? gemm() : model();
+        ComputeContext context = ComputeContext.create(backendName(), target.model != null && Precision.parse(precision) == Precision.FP32);
+        return target.gemm != null ? gemm(context) : model(context);
     }
 
-    private int gemm() {
+    private int gemm(ComputeContext context) {
         String[] p = target.gemm.toLowerCase().split("x");
         if (p.length != 3) throw new OvisException("--gemm wants MxKxN, got \"" + target.gemm + "\"");
         int m, k, n;
@@ -86,7 +85,7 @@ final class BenchCommand implements Callable<Integer> {
             case "bf16", "int8" -> DType.BF16;
             default -> throw new OvisException("unknown dtype \"" + dtype + "\" for --gemm (expected f32, bf16 or int8)");
         };
-        MatmulBackend backendNow = MatmulBackends.current();
+        MatmulBackend backendNow = context.backend();
         if (int8 && !backendNow.name().equals("onednn"))
             throw new OvisException("--dtype int8 needs --backend onednn (the " + backendNow.name() + " backend has no int8 path)");
         SplittableRandom rnd = new SplittableRandom(1);
@@ -113,7 +112,7 @@ final class BenchCommand implements Callable<Integer> {
         System.out.printf("threads %d, prepare %.3f s, %d runs: best %.4f s, mean %.4f s%n", Parallel.threads(), prepareSeconds,
                 repeat, best, total / repeat);
         System.out.printf("gemm %d %d %d %s %s GFLOP/s=%.1f%n", m, k, n, int8 ? "int8" : type.name().toLowerCase(),
-                MatmulBackends.current().name(), flops / best / 1e9);
+                backendNow.name(), flops / best / 1e9);
         arena.close();
         return 0;
     }
@@ -130,12 +129,12 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private int model() {
+    private int model(ComputeContext context) {
         Precision p = Precision.parse(precision);
         long t0 = System.nanoTime();
-        try (OvisImage pipe = OvisImage.load(target.model, p)) {
+        try (OvisImage pipe = OvisImage.load(target.model, p, context)) {
             System.out.printf("load                 %8.2f s  (%s, %s backend, threads %d)%n", (System.nanoTime() - t0) / 1e9,
-                    p.name().toLowerCase(), MatmulBackends.current().name(), Parallel.threads());
+                    p.name().toLowerCase(), context.backend().name(), Parallel.threads());
             int msl = maxSequenceLength;
             OvisPrompt.Encoded enc = OvisPrompt.encode(pipe.tokenizer(), "A neon sign that says \"OPEN\" above a bakery door", msl);
             long t1 = System.nanoTime();
@@ -149,17 +148,20 @@ final class BenchCommand implements Callable<Integer> {
             float[] latents = GaussianNoise.sample(0, img * cfg.inChannels());
             float[] ids = PositionEmbedding.ids(msl, gh, gw);
             // The first forward also prepares (repacks) every weight once; the second is the steady cost.
+            // One workspace for all of them, as a generation's denoising steps share one.
+            TransformerWorkspace ws = new TransformerWorkspace();
             float[] v = null;
             double flops = transformerFlops(cfg, msl + img);
             for (int f = 1; f <= forwards; f++) {
                 String run = "transformer forward " + f;
                 long t2 = System.nanoTime();
-                v = pipe.transformer().forward(latents, img, text, msl, 0.5f, ids);
+                v = pipe.transformer().forward(ws, latents, img, new float[][] {text}, msl, 0.5f, ids)[0];
                 double ditSeconds = (System.nanoTime() - t2) / 1e9;
                 System.out.printf("%-20s %8.2f s  (%d tokens, %.1f GFLOP/s%s)%n", run, ditSeconds, msl + img,
                         flops / ditSeconds / 1e9, f == 1 ? ", includes preparing the weights" : "");
             }
 
+            ws.release();
             pipe.collectDeadActivations(); // as generate does
             long t3 = System.nanoTime();
             float[] z = new float[16 * h * w];
@@ -191,6 +193,6 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private String backendName() {
-        return backend != null ? backend.toLowerCase() : MatmulBackends.requested();
+        return backend != null ? backend.toLowerCase() : ComputeContext.requestedBackend();
     }
 }

@@ -1,11 +1,12 @@
 package org.ovis4j.cli;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.ovis4j.checkpoint.CheckpointFolder;
 import org.ovis4j.core.OvisException;
-import org.ovis4j.core.kernel.MatmulBackends;
+import org.ovis4j.core.kernel.ComputeContext;
 import org.ovis4j.core.safetensors.SafetensorsFile;
 import org.ovis4j.core.tensor.Tensor;
 import org.ovis4j.pipeline.GeneratedImage;
@@ -13,6 +14,7 @@ import org.ovis4j.pipeline.Generation;
 import org.ovis4j.pipeline.OvisImage;
 import org.ovis4j.pipeline.Precision;
 import org.ovis4j.vae.VaeTiling;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -21,11 +23,38 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Checkpoint folder (diffusers or original layout).")
     Path model;
 
-    @Option(names = "--prompt", required = true, description = "What to draw; quote the text that should appear.")
-    String prompt;
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Prompt prompt;
 
-    @Option(names = "--negative-prompt", defaultValue = "", description = "What to avoid (default: empty).")
-    String negativePrompt;
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
+    NegativePrompt negativePrompt;
+
+    /** The prompt, on the command line or in a file: exactly one of the two. */
+    static final class Prompt {
+        @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "What to draw; quote the text that should appear.")
+        String text;
+
+        @Option(names = "--prompt-file", required = true, paramLabel = "FILE",
+                description = "Read the prompt from FILE (UTF-8; - is standard input; one final line ending is dropped).")
+        Path file;
+
+        String read() {
+            return text != null ? text : PromptFile.read(file);
+        }
+    }
+
+    static final class NegativePrompt {
+        @Option(names = "--negative-prompt", required = true, paramLabel = "TEXT", description = "What to avoid (default: empty).")
+        String text;
+
+        @Option(names = "--negative-prompt-file", required = true, paramLabel = "FILE",
+                description = "Read the negative prompt from FILE (as --prompt-file).")
+        Path file;
+
+        String read() {
+            return text != null ? text : PromptFile.read(file);
+        }
+    }
 
     @Option(names = "--width", description = "Image width in pixels, a multiple of 16 (default 1024, or from --latents).")
     Integer width;
@@ -65,15 +94,16 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() {
         Precision p = Precision.parse(precision);
         VaeTiling tiling = VaeTiling.parse(vaeTiling);
-        if (p == Precision.FP32) MatmulBackends.selectExactFloat32(backendName());
-        else MatmulBackends.select(backendName());
-        if (!output.getFileName().toString().toLowerCase().endsWith(".png"))
-            throw new OvisException(output + ": output must be a .png file");
-        Path outDir = output.toAbsolutePath().getParent();
-        if (!Files.isDirectory(outDir)) throw new OvisException(outDir + ": output folder does not exist");
+        ComputeContext context = ComputeContext.create(backendName(), p == Precision.FP32);
+        checkOutput();
+        if (PromptFile.isStandardInput(prompt.file) && negativePrompt != null && PromptFile.isStandardInput(negativePrompt.file))
+            throw new OvisException("--prompt-file and --negative-prompt-file cannot both read standard input (-)");
+        String promptText = prompt.read();
+        String negativeText = negativePrompt != null ? negativePrompt.read() : "";
 
-        Generation g = Generation.of(prompt).negativePrompt(negativePrompt).steps(steps).guidance(guidance)
+        Generation g = Generation.of(promptText).negativePrompt(negativeText).steps(steps).guidance(guidance)
                 .seed(seed).maxSequenceLength(maxSequenceLength);
+        g.validate(); // steps, guidance, sequence length (and the default size) before anything is read
         if (latents != null) {
             float[] noise = readLatents(g);
             g.initialNoise(noise);
@@ -87,7 +117,7 @@ final class GenerateCommand implements Callable<Integer> {
         g.listener(new ProgressBar(System.err, terminal));
         long t0 = System.nanoTime();
         System.err.println("loading " + model + " (" + p.name().toLowerCase() + ")...");
-        try (OvisImage pipeline = OvisImage.load(model, p)) {
+        try (OvisImage pipeline = OvisImage.load(model, p, context)) {
             pipeline.vaeTiling(tiling);
             long t1 = System.nanoTime();
             GeneratedImage image = pipeline.generate(g);
@@ -114,10 +144,37 @@ final class GenerateCommand implements Callable<Integer> {
             throw new OvisException(latents + ": latents are for " + w + "x" + h + ", not the requested "
                     + (width != null ? width : w) + "x" + (height != null ? height : h));
         g.size(w, h);
+        try {
+            g.validate();
+        } catch (OvisException e) {
+            throw new OvisException(latents + ": " + e.getMessage() + " (latents of shape " + java.util.Arrays.toString(s)
+                    + " are for a " + w + "x" + h + " image)");
+        }
         return t.toFloats();
     }
 
+    /**
+     * The PNG can be written where asked: checked before the model loads, since otherwise a bad path
+     * fails only after the whole generation (hours for the 7B model on a CPU). Writability is probed by
+     * creating a file there, as PngWriter will (permissions alone do not tell for root or ACLs).
+     */
+    private void checkOutput() {
+        if (output.getFileName() == null || !output.getFileName().toString().toLowerCase().endsWith(".png"))
+            throw new OvisException(output + ": output must be a .png file");
+        if (Files.isDirectory(output)) throw new OvisException(output + ": is a folder; --output names the PNG file to write");
+        Path outDir = output.toAbsolutePath().getParent();
+        if (!Files.exists(outDir)) throw new OvisException(outDir + ": output folder does not exist");
+        if (!Files.isDirectory(outDir)) throw new OvisException(outDir + ": is not a folder, so " + output.getFileName() + " cannot be written in it");
+        try {
+            Files.delete(Files.createTempFile(outDir, "." + output.getFileName(), ".probe"));
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new OvisException(outDir + ": cannot write the output here (permission denied)");
+        } catch (IOException e) {
+            throw new OvisException(outDir + ": cannot write the output here (" + e.getMessage() + ")");
+        }
+    }
+
     private String backendName() {
-        return backend != null ? backend.toLowerCase() : MatmulBackends.requested();
+        return backend != null ? backend.toLowerCase() : ComputeContext.requestedBackend();
     }
 }

@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import org.ovis4j.checkpoint.CheckpointFolder;
-import org.ovis4j.checkpoint.Layout;
 import org.ovis4j.checkpoint.OriginalTransformerNames;
 import org.ovis4j.checkpoint.StoreWeights;
 import org.ovis4j.core.safetensors.TensorStore;
@@ -31,8 +30,7 @@ final class InfoCommand implements Callable<Integer> {
         System.out.println("checkpoint   " + model.toAbsolutePath().normalize());
         System.out.println("layout       " + f.layout().name().toLowerCase());
 
-        TransformerConfig t = f.layout() == Layout.DIFFUSERS ? TransformerConfig.fromDiffusers(f.transformerConfig())
-                : TransformerConfig.fromOriginalArgs(f.transformerConfig());
+        TransformerConfig t = TransformerConfig.read(f);
         try (TensorStore s = TensorStore.open("transformer", f.transformerFiles())) {
             String names = OriginalTransformerNames.matches(s) ? "original names" : "diffusers names";
             component("transformer", s, f.transformerFiles(), names);
@@ -48,16 +46,16 @@ final class InfoCommand implements Callable<Integer> {
             System.out.printf("  %d layers, hidden %d, %d query / %d key-value heads x %d, mlp %d, vocab %d, rope theta %.0f%n",
                     q.numHiddenLayers(), q.hiddenSize(), q.numAttentionHeads(), q.numKeyValueHeads(), q.headDim(),
                     q.intermediateSize(), q.vocabSize(), q.ropeTheta());
+            System.out.printf("  config implies %,d parameters%n", q.parameterCount());
         }
 
-        Path vaeCfg = f.vaeConfig();
-        VaeConfig v = f.layout() == Layout.DIFFUSERS ? VaeConfig.fromDiffusers(vaeCfg)
-                : vaeCfg != null ? VaeConfig.fromAeParams(vaeCfg) : VaeConfig.flux1();
+        VaeConfig v = VaeConfig.read(f);
         try (TensorStore s = TensorStore.open("vae", f.vaeFiles())) {
             component("vae", s, f.vaeFiles(), "AutoencoderKL");
             System.out.printf("  channels %s, %d latent channels, %d groups, scaling %.4f, shift %.4f%n",
                     java.util.Arrays.toString(v.blockOutChannels()), v.latentChannels(), v.normNumGroups(),
                     v.scalingFactor(), v.shiftFactor());
+            System.out.printf("  config implies %,d parameters%n", v.parameterCount());
         }
 
         Qwen3Tokenizer tok = Qwen3Tokenizer.load(f.tokenizerJson());

@@ -2,13 +2,20 @@ package org.ovis4j.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.concurrent.CancellationException;
 import org.ovis4j.core.OvisException;
+import org.ovis4j.core.parallel.ThreadCount;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code ovis4j} command: one subcommand per job; errors are one line on stderr and exit code 1. */
+/**
+ * The {@code ovis4j} command: one subcommand per job; errors are one line on stderr and exit code 1
+ * (2 for a bad invocation: options, arguments that are not UTF-8, an invalid environment variable).
+ * Arguments are read as UTF-8 whatever the locale ({@link ProcessArguments}).
+ */
 @Command(name = "ovis4j", mixinStandardHelpOptions = true, versionProvider = Ovis4j.Version.class,
         description = "Ovis-Image text-to-image on the JVM.",
         subcommands = {GenerateCommand.class, TokenizeCommand.class, InfoCommand.class, SynthCommand.class, QuantizeCommand.class, BenchCommand.class,
@@ -23,10 +30,15 @@ public final class Ovis4j implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (generate, tokenize, info, synth, quantize, bench, data, eval)");
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] jvmArgs) {
         int code;
         try {
-            code = commandLine().execute(args);
+            // Settings the whole run depends on fail here, before any command starts its work.
+            ThreadCount.configured();
+            code = commandLine().execute(ProcessArguments.of(jvmArgs));
+        } catch (OvisException e) {
+            System.err.println("ovis4j: " + e.getMessage());
+            code = 2;
         } catch (OutOfMemoryError e) {
             System.err.println("ovis4j: out of memory (raise the heap with OVIS4J_HEAP, e.g. OVIS4J_HEAP=16g)");
             code = 1;
@@ -37,6 +49,7 @@ public final class Ovis4j implements Runnable {
     /** The configured command line, also used by tests. */
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Ovis4j());
+        cli.registerConverter(Path.class, Ovis4j::path);
         cli.setExecutionExceptionHandler(Ovis4j::onError);
         cli.setParameterExceptionHandler((ex, args) -> {
             PrintWriter err = ex.getCommandLine().getErr();
@@ -45,6 +58,20 @@ public final class Ovis4j implements Runnable {
             return 2;
         });
         return cli;
+    }
+
+    /**
+     * A file-name argument. The JVM encodes file names with the locale's charset: in the POSIX locale a
+     * non-ASCII name cannot be one at all (bin/ovis4j runs the JVM in a UTF-8 locale, so this is for a
+     * JVM started otherwise), and the error says how to fix it rather than quoting the JDK's exception.
+     */
+    static Path path(String name) {
+        try {
+            return Path.of(name);
+        } catch (InvalidPathException e) {
+            throw new CommandLine.TypeConversionException("'" + name + "' cannot be a file name in the JVM's file-name encoding "
+                    + System.getProperty("sun.jnu.encoding") + " (run bin/ovis4j, or start java in a UTF-8 locale, e.g. LC_ALL=C.UTF-8)");
+        }
     }
 
     /** Known failures print one line; anything else is a bug, shown with its stack trace only when OVIS4J_DEBUG is set. */

@@ -8,8 +8,11 @@ import org.ovis4j.checkpoint.CheckpointFolder;
 import org.ovis4j.core.OvisException;
 import org.ovis4j.tokenizer.Qwen3Tokenizer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
         description = "Print the token ids of TEXT (no template, no special tokens added), space-separated.")
@@ -17,14 +20,25 @@ final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "A checkpoint folder, a folder holding tokenizer.json, or the file itself.")
     Path model;
 
-    @Parameters(index = "0", description = "The text to tokenize.")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "TEXT", description = "The text to tokenize (or give --prompt-file).")
     String text;
+
+    @Option(names = "--prompt-file", paramLabel = "FILE",
+            description = "Tokenize the text of FILE instead (UTF-8; - is standard input; one final line ending is dropped).")
+    Path promptFile;
+
+    @Spec
+    CommandSpec spec;
 
     @Override
     public Integer call() {
+        if ((text == null) == (promptFile == null))
+            throw new ParameterException(spec.commandLine(), "give the text to tokenize either as TEXT or as --prompt-file FILE"
+                    + (text == null ? "" : ", not both"));
+        String input = text != null ? text : PromptFile.read(promptFile);
         Qwen3Tokenizer tokenizer = Qwen3Tokenizer.load(tokenizerJson(model));
         StringJoiner line = new StringJoiner(" ");
-        for (int id : tokenizer.encode(text)) line.add(Integer.toString(id));
+        for (int id : tokenizer.encode(input)) line.add(Integer.toString(id));
         System.out.println(line);
         return 0;
     }

@@ -140,6 +140,98 @@ class CliTest {
         assertOneLineError(run("synth", "--config", "tiny", "--tokenizer", TINY.resolve("tokenizer").toString(), "--out", ckpt.toString()), "not empty");
     }
 
+    /** The load prints "loading ..." first: its absence shows an error came before any weights were touched. */
+    static void assertFailsBeforeLoading(Result r, String mentions) {
+        assertOneLineError(r, mentions);
+        assertFalse(r.err.contains("loading "), "failed only after loading: " + r.err);
+    }
+
+    @Test
+    void anUnusableOutputPathFailsBeforeLoading(@TempDir Path tmp) throws IOException {
+        Path folder = Files.createDirectory(tmp.resolve("folder.png"));
+        assertFailsBeforeLoading(run("generate", "--model", TINY.toString(), "--prompt", "x", "--width", "32", "--height", "32",
+                "--steps", "1", "--output", folder.toString()), folder + ": is a folder");
+        Path file = Files.writeString(tmp.resolve("file"), "x");
+        assertFailsBeforeLoading(run("generate", "--model", TINY.toString(), "--prompt", "x", "--width", "32", "--height", "32",
+                "--steps", "1", "--output", file.resolve("o.png").toString()), file + ": is not a folder");
+        try (var files = Files.list(folder)) {
+            assertEquals(0, files.count(), "left files behind");
+        }
+    }
+
+    @Test
+    void aModelIndexThatIsNotOvisImageFailsBeforeLoading(@TempDir Path tmp) throws IOException {
+        Path broken = Files.createDirectory(tmp.resolve("broken"));
+        Files.writeString(broken.resolve("model_index.json"), "{");
+        assertFailsBeforeLoading(run("generate", "--model", broken.toString(), "--prompt", "x", "--width", "32", "--height", "32",
+                "--output", tmp.resolve("o.png").toString()), broken.resolve("model_index.json") + ": invalid JSON at offset 1");
+        assertOneLineError(run("info", "--model", broken.toString()), "model_index.json: invalid JSON");
+
+        // The tiny checkpoint's components (a copy: 2 MB), with an index naming another model's transformer.
+        Path foreign = Files.createDirectory(tmp.resolve("foreign"));
+        for (String component : new String[] {"transformer", "text_encoder", "tokenizer", "vae", "scheduler"})
+            try (var files = Files.walk(TINY.resolve(component))) {
+                for (Path f : files.toList()) Files.copy(f, foreign.resolve(TINY.relativize(f).toString()));
+            }
+        String index = Files.readString(TINY.resolve("model_index.json"));
+        Files.writeString(foreign.resolve("model_index.json"), index.replace("OvisImageTransformer2DModel", "FluxTransformer2DModel"));
+        assertFailsBeforeLoading(run("generate", "--model", foreign.toString(), "--prompt", "x", "--width", "32", "--height", "32",
+                "--output", tmp.resolve("o.png").toString()), "transformer class \"FluxTransformer2DModel\" is not one ovis4j loads");
+        assertFalse(Files.exists(tmp.resolve("o.png")));
+    }
+
+    @Test
+    void latentsOfAnImpossibleSizeNameTheFile(@TempDir Path tmp) {
+        Path latents = tmp.resolve("odd.safetensors");
+        new org.ovis4j.core.safetensors.SafetensorsWriter()
+                .addFloats("latents", org.ovis4j.core.tensor.DType.F32, new long[] {1, 16, 4, 9}, new float[16 * 4 * 9]).write(latents);
+        assertFailsBeforeLoading(run("generate", "--model", TINY.toString(), "--prompt", "x", "--latents", latents.toString(),
+                "--output", tmp.resolve("o.png").toString()), latents + ": width 72 is not a multiple of 16 (latents of shape [1, 16, 4, 9]");
+    }
+
+    @Test
+    void promptFileIsReadAsUtf8WithoutItsFinalLineEnding(@TempDir Path tmp) throws IOException {
+        String text = "a \"SALE\" sign\nsecond line, 世界";
+        Path file = Files.writeString(tmp.resolve("p.txt"), text + "\r\n", StandardCharsets.UTF_8);
+        Result fromArgument = run("tokenize", "--model", TINY.toString(), text);
+        Result fromFile = run("tokenize", "--model", TINY.toString(), "--prompt-file", file.toString());
+        assertEquals(0, fromFile.code, fromFile.err);
+        assertEquals(fromArgument.out, fromFile.out);
+        assertOneLineError(run("tokenize", "--model", TINY.toString(), "x", "--prompt-file", file.toString()), "not both");
+        assertOneLineError(run("tokenize", "--model", TINY.toString()), "either as TEXT or as --prompt-file FILE");
+        assertOneLineError(run("generate", "--model", TINY.toString(), "--prompt", "x", "--prompt-file", file.toString()), "mutually exclusive");
+        assertFailsBeforeLoading(run("generate", "--model", TINY.toString(), "--prompt-file", tmp.resolve("none.txt").toString(),
+                "--width", "32", "--height", "32", "--output", tmp.resolve("o.png").toString()), "none.txt: file not found");
+        assertFailsBeforeLoading(run("generate", "--model", TINY.toString(), "--prompt-file", "-", "--negative-prompt-file", "-",
+                "--width", "32", "--height", "32", "--output", tmp.resolve("o.png").toString()), "cannot both read standard input");
+
+        // The image's metadata holds the prompt as the file gave it.
+        Path png = tmp.resolve("o.png");
+        Files.writeString(tmp.resolve("n.txt"), "blurry\n", StandardCharsets.UTF_8);
+        Result g = run("generate", "--model", TINY.toString(), "--prompt-file", file.toString(), "--negative-prompt-file",
+                tmp.resolve("n.txt").toString(), "--width", "32", "--height", "32", "--steps", "1", "--output", png.toString());
+        assertEquals(0, g.code, g.err);
+        var meta = EmptyEnvironmentTest.pngText(Files.readAllBytes(png));
+        assertEquals(text, meta.get("prompt"));
+        assertEquals("blurry", meta.get("negative_prompt"));
+    }
+
+    /**
+     * The tiny config's 1,024-token embedding with the real tokenizer: synth makes the table as long as
+     * the tokenizer's vocabulary, so the chat template's ids (151644 and up) have rows and generate runs.
+     */
+    @Test
+    void synthWithTheRealTokenizerWritesACheckpointThatGenerates(@TempDir Path tmp) throws IOException {
+        Path ckpt = tmp.resolve("tiny-qwen3");
+        Result s = run("synth", "--config", "tiny", "--dtype", "bf16", "--tokenizer", CliProcess.qwen3Tokenizer().toString(), "--out", ckpt.toString());
+        assertEquals(0, s.code, s.err);
+        assertTrue(s.err.contains("text encoder vocabulary 1024 raised to 151669"), s.err);
+        assertTrue(Files.readString(ckpt.resolve("text_encoder/config.json")).contains("\"vocab_size\": 151669"));
+        Result g = run("generate", "--model", ckpt.toString(), "--prompt", "招牌 \"开业\"", "--width", "32", "--height", "32",
+                "--steps", "1", "--output", tmp.resolve("o.png").toString());
+        assertEquals(0, g.code, g.err);
+    }
+
     @Test
     void dataAndEvalCommandsAreRegistered(@TempDir Path tmp) {
         assertOneLineError(run("data", "synth", "--count", "0", "--out", tmp.resolve("d").toString()), "count");
@@ -175,7 +267,7 @@ class CliTest {
         Path png = tmp.resolve("int8.png");
         Path caseDir = TINY.resolve(APPLE_CASE);
         Result r = generateAppleCase("int8", png);
-        if (!org.ovis4j.core.kernel.MatmulBackends.current().hasInt8()) {
+        if (!org.ovis4j.core.kernel.ComputeContext.create("auto", false).backend().hasInt8()) {
             // A CPU without an int8 matmul backend: the request must fail clearly, and write nothing.
             assertOneLineError(r, "int8 needs a backend with an int8 matmul");
             assertTrue(!Files.exists(png));
@@ -204,14 +296,10 @@ class CliTest {
 
     @Test
     void benchInt8RunsOnOnednnAndRefusesJava() {
-        try {
-            assertOneLineError(run("bench", "--gemm", "8x16x8", "--dtype", "int8", "--backend", "java", "--repeat", "1"),
-                    "--dtype int8 needs --backend onednn");
-            Result r = run("bench", "--gemm", "8x16x8", "--dtype", "int8", "--backend", "onednn", "--repeat", "1");
-            if (r.code == 0) assertTrue(r.out.contains("gemm 8 16 8 int8 onednn GFLOP/s="), r.out);
-            else assertOneLineError(r, "backend onednn is not available: ");
-        } finally {
-            org.ovis4j.core.kernel.MatmulBackends.select("auto");
-        }
+        assertOneLineError(run("bench", "--gemm", "8x16x8", "--dtype", "int8", "--backend", "java", "--repeat", "1"),
+                "--dtype int8 needs --backend onednn");
+        Result r = run("bench", "--gemm", "8x16x8", "--dtype", "int8", "--backend", "onednn", "--repeat", "1");
+        if (r.code == 0) assertTrue(r.out.contains("gemm 8 16 8 int8 onednn GFLOP/s="), r.out);
+        else assertOneLineError(r, "backend onednn is not available: ");
     }
 }

@@ -20,13 +20,30 @@ import org.ovis4j.data.render.Lang;
 public final class Evaluator {
     private Evaluator() {}
 
-    public record ImageResult(PromptFile.Prompt prompt, Path image, String ocrText, TextMetrics.Score score) {}
+    /**
+     * One prompt's outcome: its readings and score, or, when its image could not be read, the
+     * reason (readings empty, score null). Such images are reported and left out of the means.
+     */
+    public record ImageResult(PromptFile.Prompt prompt, Path image, List<OcrReading> readings, TextMetrics.Score score,
+                              String error) {
+        public static ImageResult failed(PromptFile.Prompt prompt, Path image, String error) {
+            return new ImageResult(prompt, image, List.of(), null, error);
+        }
 
-    /** Mean scores over a group of images (each image weighs the same). */
+        public boolean ok() {
+            return error == null;
+        }
+    }
+
+    /** Mean scores over a group of scored images (each image weighs the same). */
     public record Aggregate(int images, double wordAccuracy, double ned) {}
 
+    /**
+     * @param images every prompt in file order, the failed ones included
+     * @param failed how many images could not be read
+     */
     public record Result(String engine, List<ImageResult> images, Aggregate overall, Map<String, Aggregate> perLanguage,
-                         Map<String, Aggregate> perRegionCount) {}
+                         Map<String, Aggregate> perRegionCount, int failed) {}
 
     /**
      * @param engines makes one engine per worker thread (engines need not be thread-safe)
@@ -64,9 +81,15 @@ public final class Evaluator {
                         local.set(e);
                         engineName[0] = e.name();
                     }
-                    BufferedImage img = ImageLoader.read(f);
-                    String text = e.recognize(img, p.lang());
-                    return new ImageResult(p, f, text, TextMetrics.score(p.texts(), text));
+                    BufferedImage img;
+                    try {
+                        img = ImageLoader.read(f);
+                    } catch (ImageLoader.UnreadableImageException u) {
+                        // One bad file must not cost the rest of the run: it is reported with its reason.
+                        return ImageResult.failed(p, f, u.reason());
+                    }
+                    List<OcrReading> readings = e.read(img, p.lang());
+                    return new ImageResult(p, f, readings, TextMetrics.score(p.texts(), readings), null);
                 }));
             }
             List<ImageResult> results = new ArrayList<>();
@@ -87,7 +110,10 @@ public final class Evaluator {
         Map<String, List<ImageResult>> byLang = new LinkedHashMap<>();
         for (Lang l : Lang.values()) byLang.put(l.code, new ArrayList<>());
         Map<Integer, List<ImageResult>> byCount = new TreeMap<>();
+        List<ImageResult> scored = new ArrayList<>();
         for (ImageResult r : results) {
+            if (!r.ok()) continue;
+            scored.add(r);
             byLang.get(r.prompt().lang().code).add(r);
             byCount.computeIfAbsent(r.prompt().texts().size(), k -> new ArrayList<>()).add(r);
         }
@@ -97,7 +123,7 @@ public final class Evaluator {
         });
         Map<String, Aggregate> perCount = new LinkedHashMap<>();
         byCount.forEach((k, v) -> perCount.put(Integer.toString(k), aggregate(v)));
-        return new Result(engine, results, aggregate(results), perLang, perCount);
+        return new Result(engine, results, aggregate(scored), perLang, perCount, results.size() - scored.size());
     }
 
     static Aggregate aggregate(List<ImageResult> rs) {

@@ -31,12 +31,14 @@ public final class Report {
     private Report() {}
 
     public static final String NED_NOTE = "ned = 1 - normalized Levenshtein distance (higher is better); "
-            + "word_accuracy and ned are means over images; definitions in docs/evaluation.md";
+            + "word_accuracy and ned are means over the images that could be read (failed ones carry an error); "
+            + "definitions in docs/evaluation.md";
 
     public static Map<String, Object> json(Evaluator.Result r) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("engine", r.engine());
         m.put("images", (long) r.overall().images());
+        m.put("failed", (long) r.failed());
         m.put("word_accuracy", round(r.overall().wordAccuracy()));
         m.put("ned", round(r.overall().ned()));
         m.put("note", NED_NOTE);
@@ -51,7 +53,11 @@ public final class Report {
             e.put("prompt", ir.prompt().prompt());
             e.put("texts", new ArrayList<Object>(ir.prompt().texts()));
             e.put("regions", (long) ir.prompt().texts().size());
-            e.put("ocr_text", ir.ocrText());
+            if (!ir.ok()) {
+                e.put("error", ir.error());
+                items.add(e);
+                continue;
+            }
             e.put("word_accuracy", round(ir.score().wordAccuracy()));
             e.put("ned", round(ir.score().ned()));
             e.put("matched_words", (long) ir.score().matchedWords());
@@ -61,11 +67,23 @@ public final class Report {
                 Map<String, Object> o = new LinkedHashMap<>();
                 o.put("text", reg.text());
                 o.put("normalized", reg.normalized());
+                o.put("words", (long) reg.words());
+                o.put("matched_words", (long) reg.matchedWords());
                 o.put("edit_distance", (long) reg.distance());
                 o.put("ned", round(reg.ned()));
+                o.put("reading", reg.reading());
+                o.put("matched", reg.matched());
                 regions.add(o);
             }
             e.put("region_scores", regions);
+            List<Object> readings = new ArrayList<>();
+            for (OcrReading rd : ir.readings()) {
+                Map<String, Object> o = new LinkedHashMap<>();
+                o.put("name", rd.name());
+                o.put("text", rd.text());
+                readings.add(o);
+            }
+            e.put("readings", readings);
             items.add(e);
         }
         m.put("results", items);
@@ -88,9 +106,10 @@ public final class Report {
         return Math.round(v * 10000) / 10000.0;
     }
 
-    /** Worst first: by the mean of the two scores, then by id for a stable order. */
+    /** Scored images worst first: by the sum of the two scores, then by id for a stable order. */
     static List<Evaluator.ImageResult> worstFirst(List<Evaluator.ImageResult> rs) {
-        List<Evaluator.ImageResult> s = new ArrayList<>(rs);
+        List<Evaluator.ImageResult> s = new ArrayList<>();
+        for (Evaluator.ImageResult r : rs) if (r.ok()) s.add(r);
         s.sort(Comparator.comparingDouble((Evaluator.ImageResult r) -> r.score().wordAccuracy() + r.score().ned())
                 .thenComparing(r -> r.prompt().id()));
         return s;
@@ -98,22 +117,35 @@ public final class Report {
 
     public static String markdown(Evaluator.Result r) {
         StringBuilder b = new StringBuilder("# Text rendering evaluation\n\n");
-        b.append("Engine: ").append(r.engine()).append(". ").append(r.overall().images()).append(" images. ")
-                .append("NED is reported as 1 − normalised edit distance: higher is better.\n\n");
+        b.append("Engine: ").append(r.engine()).append(". ").append(r.overall().images()).append(" images scored");
+        if (r.failed() > 0) b.append(", ").append(r.failed()).append(" could not be read (below)");
+        b.append(". NED is reported as 1 − normalised edit distance: higher is better.\n\n");
         b.append("| group | images | word accuracy | NED |\n|---|---:|---:|---:|\n");
         row(b, "**all**", r.overall());
         r.perLanguage().forEach((k, a) -> row(b, "lang " + k, a));
         r.perRegionCount().forEach((k, a) -> row(b, k + (k.equals("1") ? " region" : " regions"), a));
+        if (r.failed() > 0) {
+            b.append("\n## Images that could not be read\n\n| id | image | reason |\n|---|---|---|\n");
+            for (Evaluator.ImageResult ir : r.images()) {
+                if (ir.ok()) continue;
+                b.append("| ").append(cell(ir.prompt().id())).append(" | ").append(cell(ir.image().getFileName().toString()))
+                        .append(" | ").append(cell(ir.error())).append(" |\n");
+            }
+        }
         b.append("\n## Per prompt, worst first\n\n");
-        b.append("| image | id | lang | word acc. | NED | target texts | OCR text |\n|---|---|---|---:|---:|---|---|\n");
+        b.append("| image | id | lang | word acc. | NED | target texts | matched OCR words (reading) |\n|---|---|---|---:|---:|---|---|\n");
         for (Evaluator.ImageResult ir : worstFirst(r.images())) {
             String id = ir.prompt().id();
+            List<String> matched = new ArrayList<>();
+            for (TextMetrics.Region reg : ir.score().regions()) {
+                matched.add(reg.matched() == null ? "—" : reg.matched() + " (" + reg.reading() + ")");
+            }
             b.append("| ![](thumbs/").append(thumbName(id)).append(") | ").append(cell(id)).append(" | ")
                     .append(ir.prompt().lang().code).append(" | ")
                     .append(String.format(Locale.ROOT, "%.3f", ir.score().wordAccuracy())).append(" | ")
                     .append(String.format(Locale.ROOT, "%.3f", ir.score().ned())).append(" | ")
                     .append(cell(String.join(" / ", ir.prompt().texts()))).append(" | ")
-                    .append(cell(ir.ocrText().strip())).append(" |\n");
+                    .append(cell(String.join(" / ", matched))).append(" |\n");
         }
         return b.toString();
     }
@@ -146,6 +178,7 @@ public final class Report {
         try {
             Path thumbs = Files.createDirectories(tmp.resolve("thumbs"));
             for (Evaluator.ImageResult ir : r.images()) {
+                if (!ir.ok()) continue;
                 ImageIO.write(thumbnail(ImageLoader.read(ir.image()), 160), "png", thumbs.resolve(thumbName(ir.prompt().id())).toFile());
             }
             Files.writeString(tmp.resolve("report.md"), markdown(r), StandardCharsets.UTF_8);

@@ -92,8 +92,7 @@ class CliErrorsTest {
         Files.writeString(prompts, "{\"id\": \"a\", \"prompt\": \"a sign saying \\\"OPEN\\\"\"}\n");
         oneLineError(run(new EvalCommand(), args), "no image for prompt 'a'");
 
-        Files.write(images.resolve("a.png"), new byte[] {1, 2, 3, 4, 5});
-        oneLineError(run(new EvalCommand(), args), "a.png: cannot read image");
+        // (An image that exists but cannot be decoded is reported, not fatal: EvalUnreadableImagesTest.)
 
         String[] noData = {"text", "--images", images.toString(), "--prompts", prompts.toString(), "--out", report.toString(),
                 "--tessdata", dir.resolve("nowhere").toString()};

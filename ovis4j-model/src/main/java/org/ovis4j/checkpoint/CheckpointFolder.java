@@ -6,20 +6,25 @@ import java.util.List;
 import org.ovis4j.core.OvisException;
 
 /**
- * Where each component of a checkpoint lives on disk, for either {@link Layout}. Nothing is opened
- * here; this only detects the layout and resolves paths, with one-line errors for what is missing.
+ * Where each component of a checkpoint lives on disk, for either {@link Layout}. No weights are opened
+ * here (only {@code model_index.json} is read, to check it); this detects the layout and resolves paths,
+ * with one-line errors for what is missing.
  */
 public record CheckpointFolder(Path root, Layout layout) {
     public static final String ORIGINAL_TRANSFORMER = "ovis_image.safetensors";
     public static final String ORIGINAL_VAE = "ae.safetensors";
     public static final String ORIGINAL_LLM_DIR = "Ovis2.5-2B";
 
-    /** Detects the layout of {@code root}. */
+    /** Detects the layout of {@code root}; a {@code model_index.json} there must be an Ovis-Image one ({@link ModelIndex}). */
     public static CheckpointFolder detect(Path root) {
         if (!Files.exists(root)) throw new OvisException(root + ": folder not found");
         if (!Files.isDirectory(root)) throw new OvisException(root + ": not a folder");
-        if (Files.isRegularFile(root.resolve("model_index.json")) || Files.isDirectory(root.resolve("transformer")))
+        Path index = root.resolve(ModelIndex.FILE);
+        if (Files.exists(index)) {
+            ModelIndex.read(index); // a malformed or foreign index fails here, before any weights are opened
             return new CheckpointFolder(root, Layout.DIFFUSERS);
+        }
+        if (Files.isDirectory(root.resolve("transformer"))) return new CheckpointFolder(root, Layout.DIFFUSERS);
         if (Files.isRegularFile(root.resolve(ORIGINAL_TRANSFORMER)))
             return new CheckpointFolder(root, Layout.ORIGINAL);
         throw new OvisException(root + ": not an Ovis-Image checkpoint (expected model_index.json or " + ORIGINAL_TRANSFORMER + ")");

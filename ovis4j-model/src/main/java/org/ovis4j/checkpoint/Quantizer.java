@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,11 +21,15 @@ import org.ovis4j.core.safetensors.SafetensorsFile;
 import org.ovis4j.core.safetensors.SafetensorsWriter;
 import org.ovis4j.core.safetensors.TensorStore;
 import org.ovis4j.core.tensor.DType;
+import org.ovis4j.core.tensor.ParameterSpec;
 import org.ovis4j.core.tensor.Tensor;
+import org.ovis4j.dit.TransformerConfig;
+import org.ovis4j.text.Qwen3Config;
 import org.ovis4j.text.Qwen3Model;
 
 /**
- * Writes a copy of a checkpoint whose transformer and text-encoder matrices are Q8_0: each such
+ * Writes a copy of a checkpoint whose transformer and text-encoder matrices (the linear weights of
+ * their parameter walks, found under the names the layout stores them by) are Q8_0: each such
  * {@code X.weight} becomes int8 [out, in] plus {@code X.weight_scale} f16 [out, in/32]
  * ({@link StoreWeights} reads the pair back). Embeddings, norms, biases and the VAE stay as they
  * are, as does every other file. The result is written beside the target and renamed into place.
@@ -36,12 +41,8 @@ public final class Quantizer {
         CheckpointFolder folder = CheckpointFolder.detect(source);
         Set<Path> transformer = Set.copyOf(abs(folder.transformerFiles()));
         Set<Path> text = Set.copyOf(abs(folder.textEncoderFiles()));
-        String textPrefix;
-        try (TensorStore s = TensorStore.open("text encoder", folder.textEncoderFiles())) {
-            textPrefix = Qwen3Model.detectPrefix(s);
-        }
-        Predicate<String> ditWanted = name -> true;
-        Predicate<String> textWanted = name -> name.startsWith(textPrefix) && !name.contains("embed_tokens") && !name.contains("lm_head");
+        Predicate<String> ditWanted = transformerMatrices(folder)::contains;
+        Predicate<String> textWanted = textEncoderMatrices(folder)::contains;
         try {
             if (Files.exists(out) && (!Files.isDirectory(out) || Files.list(out).findAny().isPresent()))
                 throw new OvisException(out + ": output folder is not empty");
@@ -70,7 +71,41 @@ public final class Quantizer {
         }
     }
 
-    /** Which matrices of a file are quantized: 2-D float weights whose rows split into 32-blocks. */
+    /**
+     * The stored names of the transformer's linear weights (its walk's, through the original
+     * layout's name map where the store uses it: a fused qkv tensor is one matrix of three modules).
+     */
+    static Set<String> transformerMatrices(CheckpointFolder folder) {
+        TransformerConfig cfg = TransformerConfig.read(folder);
+        NameMap names;
+        try (TensorStore s = TensorStore.open("transformer", folder.transformerFiles())) {
+            names = OriginalTransformerNames.matches(s) ? OriginalTransformerNames.map(cfg) : null;
+        }
+        Set<String> stored = new HashSet<>();
+        for (ParameterSpec p : linearWeights(cfg.parameters())) {
+            List<NameMap.Part> parts = names == null ? null : names.lookup(p.name());
+            if (parts == null) stored.add(p.name());
+            else for (NameMap.Part part : parts) stored.add(part.source());
+        }
+        return stored;
+    }
+
+    /** The stored names of the text encoder's linear weights (not the embeddings, nor an lm_head). */
+    static Set<String> textEncoderMatrices(CheckpointFolder folder) {
+        String prefix;
+        try (TensorStore s = TensorStore.open("text encoder", folder.textEncoderFiles())) {
+            prefix = Qwen3Model.detectPrefix(s);
+        }
+        Set<String> stored = new HashSet<>();
+        for (ParameterSpec p : linearWeights(Qwen3Config.readFolder(folder.textEncoderDir()).parameters())) stored.add(prefix + p.name());
+        return stored;
+    }
+
+    private static List<ParameterSpec> linearWeights(List<ParameterSpec> walk) {
+        return walk.stream().filter(p -> p.kind() == ParameterSpec.Kind.LINEAR_WEIGHT).toList();
+    }
+
+    /** Which of the wanted matrices of a file are quantized: float ones whose rows split into 32-blocks. */
     static boolean quantizable(Tensor t) {
         return t.name().endsWith(".weight") && t.rank() == 2 && t.dtype().isFloat() && t.dim(1) % Q8_0.BLOCK == 0;
     }

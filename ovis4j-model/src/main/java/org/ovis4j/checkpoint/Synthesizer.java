@@ -16,7 +16,11 @@ import org.ovis4j.core.parallel.Parallel;
 import org.ovis4j.core.safetensors.FloatEncoder;
 import org.ovis4j.core.safetensors.SafetensorsWriter;
 import org.ovis4j.core.tensor.DType;
+import org.ovis4j.core.tensor.ParameterSpec;
 import org.ovis4j.dit.TransformerConfig;
+import org.ovis4j.text.Qwen3Config;
+import org.ovis4j.tokenizer.Qwen3Tokenizer;
+import org.ovis4j.vae.VaeConfig;
 
 /**
  * Writes a complete diffusers-layout Ovis-Image checkpoint with seeded random weights, so that
@@ -29,8 +33,6 @@ public final class Synthesizer {
     /** The sizes of every component. */
     public record Spec(String name, TransformerConfig transformer, Map<String, Object> textEncoder,
                        Map<String, Object> vae, int shardBytesLimit) {}
-
-    private record Param(String name, long[] shape, String kind, long fanIn) {}
 
     private Synthesizer() {}
 
@@ -55,6 +57,7 @@ public final class Synthesizer {
         org.ovis4j.core.json.Config root = org.ovis4j.core.json.Config.read(file);
         org.ovis4j.core.json.Config t = need(root, "transformer"), text = need(root, "text_encoder"), vae = need(root, "vae");
         org.ovis4j.text.Qwen3Config.from(text);
+        VaeConfig.fromDiffusers(vae);
         TransformerConfig transformer = TransformerConfig.fromDiffusers(t);
         String name = file.getFileName().toString().replaceFirst("\\.json$", "");
         return new Spec(name, transformer, text.map(), vae.map(), Integer.MAX_VALUE);
@@ -111,12 +114,16 @@ public final class Synthesizer {
         return m;
     }
 
-    /** Writes the checkpoint into {@code out} (created; must be empty or absent), copying tokenizer files from {@code tokenizerDir}. */
+    /**
+     * Writes the checkpoint into {@code out} (created; must be empty or absent), copying tokenizer files
+     * from {@code tokenizerDir}; the text encoder's vocabulary grows to the tokenizer's when it is smaller.
+     */
     public static void write(Spec spec, DType dtype, Path tokenizerDir, Path out, long seed, java.util.function.Consumer<String> log) {
         if (!dtype.isFloat() || dtype == DType.F64) throw new OvisException("synth: dtype must be f32, f16 or bf16");
         Path tokJson = tokenizerDir.resolve("tokenizer.json");
         if (!Files.isRegularFile(tokJson)) tokJson = tokenizerDir.resolve("tokenizer/tokenizer.json");
         if (!Files.isRegularFile(tokJson)) throw new OvisException(tokenizerDir + ": no tokenizer.json (or tokenizer/tokenizer.json)");
+        Map<String, Object> textEncoder = coveringVocabulary(spec.textEncoder(), Qwen3Tokenizer.load(tokJson).vocabSize(), log);
         try {
             if (Files.exists(out) && Files.list(out).findAny().isPresent())
                 throw new OvisException(out + ": output folder is not empty");
@@ -131,11 +138,11 @@ public final class Synthesizer {
             if (Files.isRegularFile(tokCfg)) Files.copy(tokCfg, tmp.resolve("tokenizer/tokenizer_config.json"));
 
             writeJson(tmp.resolve("transformer/config.json"), transformerConfig(spec.transformer()));
-            writeWeights(transformerParams(spec.transformer()), dtype, tmp.resolve("transformer/diffusion_pytorch_model.safetensors"), seed, log);
-            writeJson(tmp.resolve("text_encoder/config.json"), spec.textEncoder());
-            writeWeights(textParams(spec.textEncoder()), dtype, tmp.resolve("text_encoder/model.safetensors"), seed + 1, log);
+            writeWeights(spec.transformer().parameters(), dtype, tmp.resolve("transformer/diffusion_pytorch_model.safetensors"), seed, log);
+            writeJson(tmp.resolve("text_encoder/config.json"), textEncoder);
+            writeWeights(textConfig(spec.name(), textEncoder).parameters(), dtype, tmp.resolve("text_encoder/model.safetensors"), seed + 1, log);
             writeJson(tmp.resolve("vae/config.json"), spec.vae());
-            writeWeights(vaeParams(spec.vae()), DType.F32, tmp.resolve("vae/diffusion_pytorch_model.safetensors"), seed + 2, log);
+            writeWeights(vaeConfig(spec).parameters(), DType.F32, tmp.resolve("vae/diffusion_pytorch_model.safetensors"), seed + 2, log);
             if (Files.exists(out)) Files.delete(out);
             Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
@@ -143,6 +150,25 @@ public final class Synthesizer {
         }
     }
 
+    /**
+     * The text-encoder config with {@code vocab_size} raised to {@code tokens} when the tokenizer has
+     * more ids than the embedding has rows: every id it produces (the chat template's
+     * {@code <|im_start|>} = 151644 of the real Qwen3 tokenizer, to begin with) then has a row, so the
+     * tiny config works with the real tokenizer. Refusing instead would leave no tiny checkpoint that
+     * reads real prompts; the weights are random either way, and only the table's length changes.
+     */
+    static Map<String, Object> coveringVocabulary(Map<String, Object> textEncoder, int tokens, java.util.function.Consumer<String> log) {
+        long vocab = num(textEncoder, "vocab_size");
+        if (tokens <= vocab) return textEncoder;
+        Map<String, Object> m = new LinkedHashMap<>(textEncoder);
+        m.put("vocab_size", (long) tokens);
+        if (log != null) log.accept("text encoder vocabulary " + vocab + " raised to " + tokens + ", the tokenizer's (added tokens included)");
+        return m;
+    }
+
+    private static long num(Map<String, Object> m, String k) {
+        return ((Number) m.get(k)).longValue();
+    }
 
     private static void writeJson(Path file, Object value) throws IOException {
         Files.createDirectories(file.getParent());
@@ -191,165 +217,46 @@ public final class Synthesizer {
         return m;
     }
 
-    private static void linear(List<Param> ps, String name, long out, long in, boolean bias) {
-        ps.add(new Param(name + ".weight", new long[] {out, in}, "matrix", in));
-        if (bias) ps.add(new Param(name + ".bias", new long[] {out}, "bias", in));
+    /** A text encoder config map as the loader will read it. */
+    static Qwen3Config textConfig(String specName, Map<String, Object> textEncoder) {
+        return Qwen3Config.from(new org.ovis4j.core.json.Config("synth " + specName + " text_encoder", textEncoder));
     }
 
-    private static void norm(List<Param> ps, String name, long dim, boolean bias) {
-        ps.add(new Param(name + ".weight", new long[] {dim}, "norm", 1));
-        if (bias) ps.add(new Param(name + ".bias", new long[] {dim}, "bias", 1));
+    /** The VAE's config as the loader will read it. */
+    static VaeConfig vaeConfig(Spec spec) {
+        return VaeConfig.fromDiffusers(new org.ovis4j.core.json.Config("synth " + spec.name() + " vae", spec.vae()));
     }
 
-    static List<Param> transformerParams(TransformerConfig c) {
-        long d = c.innerDim(), f = c.mlpHidden(), dh = c.attentionHeadDim();
-        List<Param> ps = new ArrayList<>();
-        linear(ps, "x_embedder", d, c.inChannels(), true);
-        linear(ps, "timestep_embedder.linear_1", d, TransformerConfig.TIME_EMBED_DIM, true);
-        linear(ps, "timestep_embedder.linear_2", d, d, true);
-        norm(ps, "context_embedder_norm", c.jointAttentionDim(), false);
-        linear(ps, "context_embedder", d, c.jointAttentionDim(), true);
-        for (int i = 0; i < c.numLayers(); i++) {
-            String p = "transformer_blocks." + i + ".";
-            linear(ps, p + "norm1.linear", 6 * d, d, true);
-            linear(ps, p + "norm1_context.linear", 6 * d, d, true);
-            for (String n : new String[] {"to_q", "to_k", "to_v", "add_q_proj", "add_k_proj", "add_v_proj"})
-                linear(ps, p + "attn." + n, d, d, true);
-            for (String n : new String[] {"norm_q", "norm_k", "norm_added_q", "norm_added_k"}) norm(ps, p + "attn." + n, dh, false);
-            linear(ps, p + "attn.to_out.0", d, d, true);
-            linear(ps, p + "attn.to_add_out", d, d, true);
-            for (String ff : new String[] {"ff", "ff_context"}) {
-                linear(ps, p + ff + ".net.0.proj", 2 * f, d, true);
-                linear(ps, p + ff + ".net.2", d, f, true);
-            }
-        }
-        for (int i = 0; i < c.numSingleLayers(); i++) {
-            String p = "single_transformer_blocks." + i + ".";
-            linear(ps, p + "norm.linear", 3 * d, d, true);
-            for (String n : new String[] {"to_q", "to_k", "to_v"}) linear(ps, p + "attn." + n, d, d, true);
-            norm(ps, p + "attn.norm_q", dh, false);
-            norm(ps, p + "attn.norm_k", dh, false);
-            linear(ps, p + "proj_mlp", 2 * f, d, true);
-            linear(ps, p + "proj_out", d, d + f, true);
-        }
-        linear(ps, "norm_out.linear", 2 * d, d, true);
-        linear(ps, "proj_out", c.outChannels(), d, true);
-        return ps;
-    }
-
-    private static long num(Map<String, Object> m, String k) {
-        return ((Number) m.get(k)).longValue();
-    }
-
-    static List<Param> textParams(Map<String, Object> t) {
-        long h = num(t, "hidden_size"), inter = num(t, "intermediate_size"), hd = num(t, "head_dim");
-        long q = num(t, "num_attention_heads") * hd, kv = num(t, "num_key_value_heads") * hd;
-        List<Param> ps = new ArrayList<>();
-        // Embedding rows are looked up, not multiplied: unit variance like a trained table's scale
-        ps.add(new Param("embed_tokens.weight", new long[] {num(t, "vocab_size"), h}, "matrix", 1));
-        for (int i = 0; i < num(t, "num_hidden_layers"); i++) {
-            String p = "layers." + i + ".";
-            norm(ps, p + "input_layernorm", h, false);
-            linear(ps, p + "self_attn.q_proj", q, h, false);
-            linear(ps, p + "self_attn.k_proj", kv, h, false);
-            linear(ps, p + "self_attn.v_proj", kv, h, false);
-            linear(ps, p + "self_attn.o_proj", h, q, false);
-            norm(ps, p + "self_attn.q_norm", hd, false);
-            norm(ps, p + "self_attn.k_norm", hd, false);
-            norm(ps, p + "post_attention_layernorm", h, false);
-            linear(ps, p + "mlp.gate_proj", inter, h, false);
-            linear(ps, p + "mlp.up_proj", inter, h, false);
-            linear(ps, p + "mlp.down_proj", h, inter, false);
-        }
-        norm(ps, "norm", h, false);
-        return ps;
-    }
-
-    private static void conv(List<Param> ps, String name, long out, long in, long k) {
-        ps.add(new Param(name + ".weight", new long[] {out, in, k, k}, "matrix", in * k * k));
-        ps.add(new Param(name + ".bias", new long[] {out}, "bias", in * k * k));
-    }
-
-    private static void resnet(List<Param> ps, String p, long in, long out) {
-        norm(ps, p + "norm1", in, true);
-        conv(ps, p + "conv1", out, in, 3);
-        norm(ps, p + "norm2", out, true);
-        conv(ps, p + "conv2", out, out, 3);
-        if (in != out) conv(ps, p + "conv_shortcut", out, in, 1);
-    }
-
-    private static void mid(List<Param> ps, String p, long c) {
-        resnet(ps, p + "resnets.0.", c, c);
-        norm(ps, p + "attentions.0.group_norm", c, true);
-        for (String n : new String[] {"to_q", "to_k", "to_v", "to_out.0"}) linear(ps, p + "attentions.0." + n, c, c, true);
-        resnet(ps, p + "resnets.1.", c, c);
-    }
-
-    @SuppressWarnings("unchecked")
-    static List<Param> vaeParams(Map<String, Object> v) {
-        List<Long> ch = (List<Long>) v.get("block_out_channels");
-        long layers = num(v, "layers_per_block"), lat = num(v, "latent_channels");
-        int levels = ch.size();
-        List<Param> ps = new ArrayList<>();
-        conv(ps, "encoder.conv_in", ch.get(0), num(v, "in_channels"), 3);
-        long prev = ch.get(0);
-        for (int b = 0; b < levels; b++) {
-            for (int j = 0; j < layers; j++) {
-                resnet(ps, "encoder.down_blocks." + b + ".resnets." + j + ".", j == 0 ? prev : ch.get(b), ch.get(b));
-            }
-            prev = ch.get(b);
-            if (b < levels - 1) conv(ps, "encoder.down_blocks." + b + ".downsamplers.0.conv", prev, prev, 3);
-        }
-        long top = ch.get(levels - 1);
-        mid(ps, "encoder.mid_block.", top);
-        norm(ps, "encoder.conv_norm_out", top, true);
-        conv(ps, "encoder.conv_out", 2 * lat, top, 3);
-        conv(ps, "decoder.conv_in", top, lat, 3);
-        mid(ps, "decoder.mid_block.", top);
-        prev = top;
-        for (int k = 0; k < levels; k++) {
-            long c = ch.get(levels - 1 - k);
-            for (int j = 0; j <= layers; j++) resnet(ps, "decoder.up_blocks." + k + ".resnets." + j + ".", j == 0 ? prev : c, c);
-            prev = c;
-            if (k < levels - 1) conv(ps, "decoder.up_blocks." + k + ".upsamplers.0.conv", c, c, 3);
-        }
-        norm(ps, "decoder.conv_norm_out", prev, true);
-        conv(ps, "decoder.conv_out", num(v, "out_channels"), prev, 3);
-        return ps;
-    }
-
-    /** Number of values a component holds, from its parameter list. */
+    /** Number of values a component holds, from its parameter walk. */
     public static long parameterCount(Spec spec, String component) {
-        List<Param> ps = switch (component) {
-            case "transformer" -> transformerParams(spec.transformer());
-            case "text_encoder" -> textParams(spec.textEncoder());
-            case "vae" -> vaeParams(spec.vae());
+        return switch (component) {
+            case "transformer" -> spec.transformer().parameterCount();
+            case "text_encoder" -> textConfig(spec.name(), spec.textEncoder()).parameterCount();
+            case "vae" -> vaeConfig(spec).parameterCount();
             default -> throw new IllegalArgumentException(component);
         };
-        long n = 0;
-        for (Param p : ps) n += org.ovis4j.core.tensor.Tensor.numel(p.shape);
-        return n;
     }
 
-    private static void writeWeights(List<Param> ps, DType dtype, Path file, long seed, java.util.function.Consumer<String> log) {
+    private static void writeWeights(List<ParameterSpec> ps, DType dtype, Path file, long seed, java.util.function.Consumer<String> log) {
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt").metadata("generator", "ovis4j synth");
-        for (Param p : ps) w.add(p.name, dtype, p.shape, out -> fill(p, seed, dtype, out));
+        for (ParameterSpec p : ps) w.add(p.name(), dtype, p.shape(), out -> fill(p, seed, dtype, out));
         long t0 = System.nanoTime();
         w.write(file);
         if (log != null) log.accept(String.format("wrote %s (%d tensors) in %.1f s", file.getFileName(), ps.size(),
                 (System.nanoTime() - t0) / 1e9));
     }
 
-    private static void fill(Param p, long seed, DType dtype, OutputStream out) throws IOException {
-        long n = org.ovis4j.core.tensor.Tensor.numel(p.shape);
-        long base = seed * 0x9E3779B97F4A7C15L ^ p.name.hashCode() * 0xC2B2AE3D27D4EB4FL;
+    private static void fill(ParameterSpec p, long seed, DType dtype, OutputStream out) throws IOException {
+        long n = p.numel();
+        long base = seed * 0x9E3779B97F4A7C15L ^ p.name().hashCode() * 0xC2B2AE3D27D4EB4FL;
         int chunk = 1 << 22;
         float[] buf = new float[(int) Math.min(n, chunk)];
-        double a = switch (p.kind) {
-            case "matrix" -> Math.sqrt(3.0 / p.fanIn);
-            default -> Math.sqrt(3.0) * 0.1;
+        // Embedding rows are looked up, not multiplied: fan-in 1, unit variance like a trained table's scale.
+        double a = switch (p.kind()) {
+            case LINEAR_WEIGHT, CONV_WEIGHT, EMBEDDING -> Math.sqrt(3.0 / p.fanIn());
+            case NORM_WEIGHT, BIAS -> Math.sqrt(3.0) * 0.1;
         };
-        float offset = p.kind.equals("norm") ? 1f : 0f;
+        float offset = p.kind() == ParameterSpec.Kind.NORM_WEIGHT ? 1f : 0f;
         for (long at = 0; at < n; at += chunk) {
             int c = (int) Math.min(chunk, n - at);
             long start = at;

@@ -4,7 +4,7 @@ package org.ovis4j.dit;
  * The activations of one forward pass, allocated once and reused by every block: at 1024x1024 one
  * block's intermediates are about 1 GiB per sample, which allocated afresh in each of the 33 blocks
  * made the heap grow to its limit with dead arrays. Rows are samples x L (= text + image), each
- * sample's rows contiguous as [text; image]. Not shared between threads.
+ * sample's rows contiguous as [text; image]. Held by a {@link TransformerWorkspace}, not by the model.
  */
 final class BlockBuffers {
     final int samples, perSample, rows, dim, hidden;

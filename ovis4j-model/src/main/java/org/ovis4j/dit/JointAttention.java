@@ -1,8 +1,8 @@
 package org.ovis4j.dit;
 
-import org.ovis4j.checkpoint.Weights;
-import org.ovis4j.core.kernel.Attention;
-import org.ovis4j.core.kernel.Linear;
+import org.ovis4j.checkpoint.Projections;
+import org.ovis4j.core.kernel.AttentionKernel;
+import org.ovis4j.core.kernel.Projection;
 import org.ovis4j.core.kernel.Norms;
 import org.ovis4j.core.kernel.Rope;
 
@@ -11,19 +11,15 @@ import org.ovis4j.core.kernel.Rope;
  * rotates the concatenated [text; image] queries and keys and attends over all of them (no mask).
  */
 final class JointAttention {
-    final Linear q, k, v;
+    final Projection q, k, v;
     final float[] normQ, normK;
 
-    JointAttention(Weights w, String prefix, String qName, String kName, String vName, String nq, String nk) {
-        q = new Linear(w.get(prefix + qName + ".weight"), w.get(prefix + qName + ".bias"));
-        k = new Linear(w.get(prefix + kName + ".weight"), w.get(prefix + kName + ".bias"));
-        v = new Linear(w.get(prefix + vName + ".weight"), w.get(prefix + vName + ".bias"));
-        normQ = w.get(prefix + nq + ".weight").toFloats();
-        normK = w.get(prefix + nk + ".weight").toFloats();
-    }
-
-    java.util.List<Linear> projections() {
-        return java.util.List.of(q, k, v);
+    JointAttention(Projections m, String prefix, String qName, String kName, String vName, String nq, String nk, int headDim) {
+        q = m.of(prefix + qName);
+        k = m.of(prefix + kName);
+        v = m.of(prefix + vName);
+        normQ = m.weights().get(prefix + nq + ".weight").expectShape(headDim).toFloats();
+        normK = m.weights().get(prefix + nk + ".weight").expectShape(headDim).toFloats();
     }
 
     /** Projects {@code rows} rows of normed input into rows starting at {@code row} of the Q/K/V buffers. */
@@ -43,7 +39,7 @@ final class JointAttention {
      */
     void projectSamples(float[] in, int inOff, int n, BlockBuffers b, int rowInSample, int headDim) {
         int d = b.dim, all = b.samples * n;
-        Linear[] matrices = {q, k, v};
+        Projection[] matrices = {q, k, v};
         float[][] norms = {normQ, normK, null};
         float[][] dst = {b.q, b.k, b.v};
         for (int m = 0; m < 3; m++) {
@@ -59,12 +55,12 @@ final class JointAttention {
      * RoPE on every row of Q and K (pe holds the [text; image] table once per sample), then softmax
      * attention of each sample over its own rows into {@code out} (row stride ldo). No mask.
      */
-    static void attend(BlockBuffers b, PositionEmbedding pe, int heads, int headDim, float[] out, int ldo) {
+    static void attend(AttentionKernel kernel, BlockBuffers b, PositionEmbedding pe, int heads, int headDim, float[] out, int ldo) {
         Rope.applyInterleaved(b.q, b.rows, heads, headDim, pe.cos, pe.sin);
         Rope.applyInterleaved(b.k, b.rows, heads, headDim, pe.cos, pe.sin);
         int d = b.dim, l = b.perSample;
         for (int s = 0; s < b.samples; s++)
-            Attention.attend(b.q, s * l * d, d, b.k, s * l * d, d, b.v, s * l * d, d, out, s * l * ldo, ldo,
+            kernel.attend(b.q, s * l * d, d, b.k, s * l * d, d, b.v, s * l * d, d, out, s * l * ldo, ldo,
                     l, l, heads, heads, headDim, (float) (1.0 / Math.sqrt(headDim)), false, l);
     }
 }

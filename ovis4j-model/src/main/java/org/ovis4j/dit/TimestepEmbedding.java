@@ -1,19 +1,19 @@
 package org.ovis4j.dit;
 
-import org.ovis4j.checkpoint.Weights;
+import org.ovis4j.checkpoint.Projections;
 import org.ovis4j.core.kernel.Activations;
-import org.ovis4j.core.kernel.Linear;
+import org.ovis4j.core.kernel.Projection;
 
 /**
  * τ = 1000·σ → 256-wide sinusoid [cos | sin] → linear → SiLU → linear: the conditioning vector that
  * drives every AdaLN modulation. The sinusoid follows diffusers' float32 arithmetic step by step.
  */
 public final class TimestepEmbedding {
-    private final Linear linear1, linear2;
+    private final Projection linear1, linear2;
 
-    TimestepEmbedding(Weights w) {
-        linear1 = new Linear(w.get("timestep_embedder.linear_1.weight"), w.get("timestep_embedder.linear_1.bias"));
-        linear2 = new Linear(w.get("timestep_embedder.linear_2.weight"), w.get("timestep_embedder.linear_2.bias"));
+    TimestepEmbedding(Projections m) {
+        linear1 = m.of("timestep_embedder.linear_1");
+        linear2 = m.of("timestep_embedder.linear_2");
     }
 
     /**
@@ -35,10 +35,13 @@ public final class TimestepEmbedding {
         return e;
     }
 
-    /** The conditioning vector [D] for one σ. */
-    float[] forward(float sigma) {
-        float[] h = linear1.apply(sinusoid(sigma), 1);
+    /** The conditioning vectors [n, D] for n values of σ, one row each. */
+    float[] forward(float[] sigmas) {
+        int n = sigmas.length, width = TransformerConfig.TIME_EMBED_DIM;
+        float[] e = new float[n * width];
+        for (int i = 0; i < n; i++) System.arraycopy(sinusoid(sigmas[i]), 0, e, i * width, width);
+        float[] h = linear1.apply(e, n);
         Activations.silu(h, h.length);
-        return linear2.apply(h, 1);
+        return linear2.apply(h, n);
     }
 }

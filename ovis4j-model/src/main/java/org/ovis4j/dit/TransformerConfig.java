@@ -2,8 +2,12 @@ package org.ovis4j.dit;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import org.ovis4j.checkpoint.CheckpointFolder;
+import org.ovis4j.checkpoint.Layout;
 import org.ovis4j.core.OvisException;
 import org.ovis4j.core.json.Config;
+import org.ovis4j.core.tensor.ParameterSpec;
 
 /**
  * OvisImageTransformer2DModel hyper-parameters, named as in diffusers' {@code transformer/config.json}.
@@ -39,13 +43,13 @@ public record TransformerConfig(int inChannels, int outChannels, int numLayers, 
     }
 
     /**
-     * The config of a checkpoint folder in either layout: diffusers' transformer/config.json, or the
-     * original layout's optional arguments file (the official release hard-codes its arguments: 7B values).
+     * The transformer's config in a checkpoint of either layout: diffusers' transformer/config.json,
+     * or the original layout's optional arguments file (the official release hard-codes its
+     * arguments, the tiny test checkpoint ships them as JSON).
      */
-    public static TransformerConfig of(org.ovis4j.checkpoint.CheckpointFolder folder) {
+    public static TransformerConfig read(CheckpointFolder folder) {
         Path file = folder.transformerConfig();
-        if (folder.layout() == org.ovis4j.checkpoint.Layout.DIFFUSERS) return fromDiffusers(file);
-        return file != null ? fromOriginalArgs(file) : ovisImage7B();
+        return folder.layout() == Layout.DIFFUSERS ? fromDiffusers(file) : fromOriginalArgs(file);
     }
 
     /** Reads diffusers' transformer/config.json; {@code out_channels} null means in_channels. */
@@ -79,15 +83,43 @@ public record TransformerConfig(int inChannels, int outChannels, int numLayers, 
                 hidden / heads, heads, c.getInt("context_in_dim"), c.getIntArray("axes_dim"));
     }
 
+    /**
+     * Every parameter of OvisImageTransformer2DModel with these sizes, in diffusers' names and
+     * declaration order (spec section 3): the embedders, then each double-stream block (AdaLN
+     * modulations [6D, D], the two streams' Q/K/V, per-head RMSNorms, output projections and SwiGLU
+     * MLPs [2F, D] + [D, F]), each single-stream block (modulation [3D, D], Q/K/V, norms, the MLP's
+     * input [2F, D] and the shared output [D, D + F]), and the output layer.
+     */
+    public List<ParameterSpec> parameters() {
+        long d = innerDim(), f = mlpHidden(), dh = attentionHeadDim;
+        ParameterSpec.Builder b = ParameterSpec.builder()
+                .linear("x_embedder", d, inChannels, true)
+                .linear("timestep_embedder.linear_1", d, TIME_EMBED_DIM, true)
+                .linear("timestep_embedder.linear_2", d, d, true)
+                .norm("context_embedder_norm", jointAttentionDim, false)
+                .linear("context_embedder", d, jointAttentionDim, true);
+        for (int i = 0; i < numLayers; i++) {
+            String p = "transformer_blocks." + i + ".";
+            b.linear(p + "norm1.linear", 6 * d, d, true).linear(p + "norm1_context.linear", 6 * d, d, true);
+            for (String n : new String[] {"to_q", "to_k", "to_v", "add_q_proj", "add_k_proj", "add_v_proj"})
+                b.linear(p + "attn." + n, d, d, true);
+            for (String n : new String[] {"norm_q", "norm_k", "norm_added_q", "norm_added_k"}) b.norm(p + "attn." + n, dh, false);
+            b.linear(p + "attn.to_out.0", d, d, true).linear(p + "attn.to_add_out", d, d, true);
+            for (String ff : new String[] {"ff", "ff_context"})
+                b.linear(p + ff + ".net.0.proj", 2 * f, d, true).linear(p + ff + ".net.2", d, f, true);
+        }
+        for (int i = 0; i < numSingleLayers; i++) {
+            String p = "single_transformer_blocks." + i + ".";
+            b.linear(p + "norm.linear", 3 * d, d, true);
+            for (String n : new String[] {"to_q", "to_k", "to_v"}) b.linear(p + "attn." + n, d, d, true);
+            b.norm(p + "attn.norm_q", dh, false).norm(p + "attn.norm_k", dh, false);
+            b.linear(p + "proj_mlp", 2 * f, d, true).linear(p + "proj_out", d, d + f, true);
+        }
+        return b.linear("norm_out.linear", 2 * d, d, true).linear("proj_out", outChannels, d, true).build();
+    }
+
     /** Parameter count implied by the shapes (spec section 6). */
     public long parameterCount() {
-        long d = innerDim(), f = mlpHidden(), dh = attentionHeadDim;
-        long embed = d * inChannels + d + (long) TIME_EMBED_DIM * d + d + d * d + d + jointAttentionDim
-                + (long) jointAttentionDim * d + d;
-        long dbl = 2 * (6 * d * d + 6 * d) + 2 * (3 * (d * d + d)) + 4 * dh + 2 * (d * d + d)
-                + 2 * (2 * f * d + 2 * f + d * f + d);
-        long sgl = 3 * d * d + 3 * d + 3 * (d * d + d) + 2 * dh + 2 * f * d + 2 * f + d * (d + f) + d;
-        long fin = 2 * d * d + 2 * d + (long) outChannels * d + outChannels;
-        return embed + numLayers * dbl + numSingleLayers * sgl + fin;
+        return ParameterSpec.count(parameters());
     }
 }

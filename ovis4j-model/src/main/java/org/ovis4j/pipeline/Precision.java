@@ -5,9 +5,10 @@ import org.ovis4j.core.tensor.DType;
 
 /**
  * How the big matrices are computed. FP32 widens whatever the checkpoint stores to float32 (exact
- * for bf16 weights: the parity mode). Loading a model in FP32 switches the process to the java matmul
- * backend ({@code MatmulBackends.selectExactFloat32}), because native backends round activations to bf16. BF16 keeps transformer and text-encoder matrices in bf16
- * (converted once at load when the checkpoint stores float32) with float32 accumulation.
+ * for bf16 weights: the parity mode); it needs an exact float32 compute context (the java backend,
+ * {@code ComputeContext.create(name, true)}), because native backends round activations to bf16.
+ * BF16 keeps transformer and text-encoder matrices in bf16 (converted once at load when the
+ * checkpoint stores float32) with float32 accumulation.
  */
 public enum Precision {
     FP32(null),

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.ovis4j.core.OvisException;
 import org.ovis4j.core.json.Config;
+import org.ovis4j.core.tensor.ParameterSpec;
 
 /**
  * Qwen3 hyper-parameters, named as in transformers' {@code config.json}. Only what the forward pass
@@ -39,11 +40,33 @@ public record Qwen3Config(int hiddenSize, int intermediateSize, int numHiddenLay
     public int qDim() { return numAttentionHeads * headDim; }
     public int kvDim() { return numKeyValueHeads * headDim; }
 
+    /**
+     * Every parameter of a Qwen3Model with these sizes (no lm_head: the word embeddings are tied or
+     * unused), in transformers' names without a prefix and declaration order.
+     */
+    public List<ParameterSpec> parameters() {
+        long h = hiddenSize, q = qDim(), kv = kvDim(), f = intermediateSize;
+        ParameterSpec.Builder b = ParameterSpec.builder().embedding("embed_tokens", vocabSize, h);
+        for (int i = 0; i < numHiddenLayers; i++) {
+            String p = "layers." + i + ".";
+            b.norm(p + "input_layernorm", h, false)
+                    .linear(p + "self_attn.q_proj", q, h, false)
+                    .linear(p + "self_attn.k_proj", kv, h, false)
+                    .linear(p + "self_attn.v_proj", kv, h, false)
+                    .linear(p + "self_attn.o_proj", h, q, false)
+                    .norm(p + "self_attn.q_norm", headDim, false)
+                    .norm(p + "self_attn.k_norm", headDim, false)
+                    .norm(p + "post_attention_layernorm", h, false)
+                    .linear(p + "mlp.gate_proj", f, h, false)
+                    .linear(p + "mlp.up_proj", f, h, false)
+                    .linear(p + "mlp.down_proj", h, f, false);
+        }
+        return b.norm("norm", h, false).build();
+    }
+
     /** Weight count of a Qwen3Model with these sizes (no lm_head). */
     public long parameterCount() {
-        long h = hiddenSize, q = qDim(), kv = kvDim(), f = intermediateSize;
-        long layer = 2 * h + q * h + 2 * kv * h + h * q + 2L * headDim + 3 * f * h;
-        return (long) vocabSize * h + numHiddenLayers * layer + h;
+        return ParameterSpec.count(parameters());
     }
 
     /** Reads {@code <dir>/config.json}. */

@@ -1,12 +1,15 @@
 package org.ovis4j.text;
 
+import org.ovis4j.checkpoint.Projections;
 import org.ovis4j.checkpoint.StoreWeights;
 import org.ovis4j.checkpoint.Weights;
 import org.ovis4j.core.OvisException;
 import org.ovis4j.core.kernel.Activations;
-import org.ovis4j.core.kernel.Attention;
-import org.ovis4j.core.kernel.Linear;
+import org.ovis4j.core.kernel.AttentionKernel;
+import org.ovis4j.core.kernel.ComputeContext;
+import org.ovis4j.core.kernel.DenseProjection.Storage;
 import org.ovis4j.core.kernel.Norms;
+import org.ovis4j.core.kernel.Projection;
 import org.ovis4j.core.kernel.Rope;
 import org.ovis4j.core.kernel.Widen;
 import org.ovis4j.core.parallel.Parallel;
@@ -29,52 +32,58 @@ import org.ovis4j.core.tensor.Tensor;
  * </pre>
  *
  * All activations are float32; weights are used in place in their stored dtype (widened while
- * multiplying), so a float32 checkpoint reproduces transformers' float32 forward.
+ * multiplying), so a float32 checkpoint reproduces transformers' float32 forward. Attention runs on
+ * the compute context's kernel. Nothing is kept between calls: each forward allocates its own
+ * activations (one prompt is a few hundred rows).
  */
 public final class Qwen3Model {
     /** Where the LLM's tensors may sit: diffusers text_encoder/, Qwen3ForCausalLM files, an Ovis2.5 folder. */
     public static final String[] PREFIXES = {"", "model.", "llm.model."};
 
     private final Qwen3Config cfg;
+    private final AttentionKernel attention;
     private final Tensor embed;
     private final Layer[] layers;
     private final float[] finalNorm;
 
-    private record Layer(float[] inputNorm, Linear q, Linear k, Linear v, Linear o, float[] qNorm, float[] kNorm,
-                         float[] postNorm, Linear gate, Linear up, Linear down) {}
+    private record Layer(float[] inputNorm, Projection q, Projection k, Projection v, Projection o, float[] qNorm, float[] kNorm,
+                         float[] postNorm, Projection gate, Projection up, Projection down) {}
 
     /** Receives intermediate activations (for tests): name as in the golden vectors, [rows, width]. */
     interface Tap {
         void accept(String name, float[] values, int rows, int width);
     }
 
+    /** On the portable Java float32 kernels ({@link ComputeContext#JAVA}). */
     public Qwen3Model(Qwen3Config cfg, Weights w) {
+        this(cfg, w, ComputeContext.JAVA);
+    }
+
+    public Qwen3Model(Qwen3Config cfg, Weights w, ComputeContext context) {
         this.cfg = cfg;
-        int h = cfg.hiddenSize(), q = cfg.qDim(), kv = cfg.kvDim(), f = cfg.intermediateSize(), d = cfg.headDim();
+        this.attention = context.attention();
+        int h = cfg.hiddenSize(), d = cfg.headDim();
+        // In place: the encoder runs once per prompt on at most a few hundred rows, so a packed copy
+        // (3.4 GB for Ovis2.5-2B) would buy little time for much memory next to the transformer.
+        Projections m = new Projections("text encoder", w, context, cfg.parameters(), module -> Storage.IN_PLACE);
         embed = w.get("embed_tokens.weight").expectShape(cfg.vocabSize(), h);
         layers = new Layer[cfg.numHiddenLayers()];
         for (int i = 0; i < layers.length; i++) {
             String p = "layers." + i + ".";
             layers[i] = new Layer(
                     w.get(p + "input_layernorm.weight").expectShape(h).toFloats(),
-                    linear(w, p + "self_attn.q_proj", q, h),
-                    linear(w, p + "self_attn.k_proj", kv, h),
-                    linear(w, p + "self_attn.v_proj", kv, h),
-                    linear(w, p + "self_attn.o_proj", h, q),
+                    m.of(p + "self_attn.q_proj"),
+                    m.of(p + "self_attn.k_proj"),
+                    m.of(p + "self_attn.v_proj"),
+                    m.of(p + "self_attn.o_proj"),
                     w.get(p + "self_attn.q_norm.weight").expectShape(d).toFloats(),
                     w.get(p + "self_attn.k_norm.weight").expectShape(d).toFloats(),
                     w.get(p + "post_attention_layernorm.weight").expectShape(h).toFloats(),
-                    linear(w, p + "mlp.gate_proj", f, h),
-                    linear(w, p + "mlp.up_proj", f, h),
-                    linear(w, p + "mlp.down_proj", h, f));
+                    m.of(p + "mlp.gate_proj"),
+                    m.of(p + "mlp.up_proj"),
+                    m.of(p + "mlp.down_proj"));
         }
         finalNorm = w.get("norm.weight").expectShape(h).toFloats();
-    }
-
-    private static Linear linear(Weights w, String name, int out, int in) {
-        // In place: the encoder runs once per prompt on at most a few hundred rows, so a packed copy
-        // (3.4 GB for Ovis2.5-2B) would buy little time for much memory next to the transformer.
-        return Linear.inPlace(w.get(name + ".weight").expectShape(out, in), null);
     }
 
     /**
@@ -92,7 +101,12 @@ public final class Qwen3Model {
      * matrices as stored; otherwise they are converted once (e.g. f32 checkpoint run in bf16).
      */
     public static Qwen3Model load(TensorStore store, Qwen3Config cfg, DType computeType) {
-        return new Qwen3Model(cfg, new StoreWeights(store, detectPrefix(store), null, computeType));
+        return load(store, cfg, computeType, ComputeContext.JAVA);
+    }
+
+    /** As {@link #load(TensorStore, Qwen3Config, DType)} with attention on the context's kernel. */
+    public static Qwen3Model load(TensorStore store, Qwen3Config cfg, DType computeType, ComputeContext context) {
+        return new Qwen3Model(cfg, new StoreWeights(store, detectPrefix(store), null, computeType), context);
     }
 
     public Qwen3Config config() {
@@ -157,7 +171,7 @@ public final class Qwen3Model {
             Norms.rmsNorm(k, rows * kvHeads, d, l.kNorm, eps, k);
             Rope.applyRotateHalf(q, rows, heads, d, rope[0], rope[1]);
             Rope.applyRotateHalf(k, rows, kvHeads, d, rope[0], rope[1]);
-            Attention.attend(q, qd, k, kvd, v, kvd, att, qd, rows, rows, heads, kvHeads, d, scale, true, validKeys);
+            attention.attend(q, qd, k, kvd, v, kvd, att, qd, rows, rows, heads, kvHeads, d, scale, true, validKeys);
             l.o.forward(att, rows, delta);
             add(h, delta);
 

@@ -5,7 +5,8 @@ import org.ovis4j.checkpoint.NameMap;
 import org.ovis4j.checkpoint.StoreWeights;
 import org.ovis4j.checkpoint.Weights;
 import org.ovis4j.core.OvisException;
-import org.ovis4j.core.kernel.Linear;
+import org.ovis4j.core.kernel.ComputeContext;
+import org.ovis4j.core.kernel.Projection;
 import org.ovis4j.core.safetensors.TensorStore;
 import org.ovis4j.core.tensor.DType;
 import org.ovis4j.core.tensor.Tensor;
@@ -20,16 +21,21 @@ public final class AutoencoderKL {
     private final VaeConfig cfg;
     private final Encoder encoder;
     private final Decoder decoder;
-    private final Linear quantConv, postQuantConv;
+    private final Projection quantConv, postQuantConv;
 
-    /** Both halves from weights addressed by diffusers names. */
+    /** Both halves from weights addressed by diffusers names, on the portable Java float32 kernels. */
     public AutoencoderKL(VaeConfig cfg, Weights w) {
+        this(cfg, w, ComputeContext.JAVA);
+    }
+
+    /** Both halves from weights addressed by diffusers names, on the context's kernels. */
+    public AutoencoderKL(VaeConfig cfg, Weights w, ComputeContext context) {
         this.cfg = cfg;
-        this.encoder = new Encoder(cfg, w);
-        this.decoder = new Decoder(cfg, w);
+        this.encoder = new Encoder(cfg, w, context);
+        this.decoder = new Decoder(cfg, w, context);
         int l = cfg.latentChannels();
-        this.quantConv = cfg.useQuantConv() ? conv1x1(w, "quant_conv", 2 * l) : null;
-        this.postQuantConv = cfg.usePostQuantConv() ? conv1x1(w, "post_quant_conv", l) : null;
+        this.quantConv = cfg.useQuantConv() ? conv1x1(w, context, "quant_conv", 2 * l) : null;
+        this.postQuantConv = cfg.usePostQuantConv() ? conv1x1(w, context, "post_quant_conv", l) : null;
     }
 
     /**
@@ -38,7 +44,12 @@ public final class AutoencoderKL {
      * {@code computeType} null keeps the stored dtype.
      */
     public static AutoencoderKL of(VaeConfig cfg, TensorStore store, DType computeType) {
-        return new AutoencoderKL(cfg, weights(cfg, store, computeType));
+        return of(cfg, store, computeType, ComputeContext.JAVA);
+    }
+
+    /** As {@link #of(VaeConfig, TensorStore, DType)} on the context's kernels. */
+    public static AutoencoderKL of(VaeConfig cfg, TensorStore store, DType computeType, ComputeContext context) {
+        return new AutoencoderKL(cfg, weights(cfg, store, computeType), context);
     }
 
     /**
@@ -51,9 +62,9 @@ public final class AutoencoderKL {
         return new StoreWeights(store, "", names, computeType);
     }
 
-    private static Linear conv1x1(Weights w, String name, int c) {
+    private static Projection conv1x1(Weights w, ComputeContext context, String name, int c) {
         Tensor t = w.get(name + ".weight").expectShape(c, c, 1, 1);
-        return new Linear(t.reshape(c, c), w.get(name + ".bias").expectShape(c));
+        return context.projection(t.reshape(c, c), w.get(name + ".bias").expectShape(c));
     }
 
     public VaeConfig config() { return cfg; }

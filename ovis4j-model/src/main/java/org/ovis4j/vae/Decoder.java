@@ -3,6 +3,7 @@ package org.ovis4j.vae;
 import org.ovis4j.checkpoint.Weights;
 import org.ovis4j.core.OvisException;
 import org.ovis4j.core.kernel.Activations;
+import org.ovis4j.core.kernel.ComputeContext;
 
 /**
  * The VAE decoder (spec 5a), diffusers names under {@code decoder.}: latents [h, w, latent] → image
@@ -19,12 +20,12 @@ public final class Decoder {
     private final VaeConv[] upsamplers;
     private final GroupNorm normOut;
 
-    public Decoder(VaeConfig cfg, Weights w) {
+    public Decoder(VaeConfig cfg, Weights w, ComputeContext context) {
         this.cfg = cfg;
         int groups = cfg.normNumGroups(), levels = cfg.levels();
         int top = cfg.channels(levels - 1);
-        convIn = new VaeConv(w, "decoder.conv_in", cfg.latentChannels(), top, 3);
-        mid = new MidBlock(w, "decoder.mid_block.", top, groups, cfg.midBlockAddAttention());
+        convIn = new VaeConv(w, context, "decoder.conv_in", cfg.latentChannels(), top, 3);
+        mid = new MidBlock(w, context, "decoder.mid_block.", top, groups, cfg.midBlockAddAttention());
         resnets = new ResnetBlock[levels][cfg.layersPerBlock() + 1];
         upsamplers = new VaeConv[levels];
         int cin = top;
@@ -32,12 +33,12 @@ public final class Decoder {
             int cout = cfg.channels(levels - 1 - k);
             String p = "decoder.up_blocks." + k + ".";
             for (int j = 0; j <= cfg.layersPerBlock(); j++)
-                resnets[k][j] = new ResnetBlock(w, p + "resnets." + j + ".", j == 0 ? cin : cout, cout, groups);
-            if (k < levels - 1) upsamplers[k] = new VaeConv(w, p + "upsamplers.0.conv", cout, cout, 3);
+                resnets[k][j] = new ResnetBlock(w, context, p + "resnets." + j + ".", j == 0 ? cin : cout, cout, groups);
+            if (k < levels - 1) upsamplers[k] = new VaeConv(w, context, p + "upsamplers.0.conv", cout, cout, 3);
             cin = cout;
         }
         normOut = new GroupNorm(w, "decoder.conv_norm_out", cfg.channels(0), groups);
-        convOut = new VaeConv(w, "decoder.conv_out", cfg.channels(0), cfg.outChannels(), 3);
+        convOut = new VaeConv(w, context, "decoder.conv_out", cfg.channels(0), cfg.outChannels(), 3);
     }
 
     /** latents [h, w, latent_channels] channels-last (unscaled, i.e. after z/scale + shift) → image [8h, 8w, out]. */

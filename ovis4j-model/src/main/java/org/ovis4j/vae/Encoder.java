@@ -3,6 +3,7 @@ package org.ovis4j.vae;
 import org.ovis4j.checkpoint.Weights;
 import org.ovis4j.core.OvisException;
 import org.ovis4j.core.kernel.Activations;
+import org.ovis4j.core.kernel.ComputeContext;
 
 /**
  * The VAE encoder (spec 5a), diffusers names under {@code encoder.}: image [H, W, in] → moments
@@ -18,10 +19,10 @@ public final class Encoder {
     private final MidBlock mid;
     private final GroupNorm normOut;
 
-    public Encoder(VaeConfig cfg, Weights w) {
+    public Encoder(VaeConfig cfg, Weights w, ComputeContext context) {
         this.cfg = cfg;
         int groups = cfg.normNumGroups(), levels = cfg.levels();
-        convIn = new VaeConv(w, "encoder.conv_in", cfg.inChannels(), cfg.channels(0), 3);
+        convIn = new VaeConv(w, context, "encoder.conv_in", cfg.inChannels(), cfg.channels(0), 3);
         resnets = new ResnetBlock[levels][cfg.layersPerBlock()];
         downsamplers = new VaeConv[levels];
         int cin = cfg.channels(0);
@@ -29,14 +30,14 @@ public final class Encoder {
             int cout = cfg.channels(b);
             String p = "encoder.down_blocks." + b + ".";
             for (int j = 0; j < cfg.layersPerBlock(); j++)
-                resnets[b][j] = new ResnetBlock(w, p + "resnets." + j + ".", j == 0 ? cin : cout, cout, groups);
-            if (b < levels - 1) downsamplers[b] = new VaeConv(w, p + "downsamplers.0.conv", cout, cout, 3);
+                resnets[b][j] = new ResnetBlock(w, context, p + "resnets." + j + ".", j == 0 ? cin : cout, cout, groups);
+            if (b < levels - 1) downsamplers[b] = new VaeConv(w, context, p + "downsamplers.0.conv", cout, cout, 3);
             cin = cout;
         }
         int top = cfg.channels(levels - 1);
-        mid = new MidBlock(w, "encoder.mid_block.", top, groups, cfg.midBlockAddAttention());
+        mid = new MidBlock(w, context, "encoder.mid_block.", top, groups, cfg.midBlockAddAttention());
         normOut = new GroupNorm(w, "encoder.conv_norm_out", top, groups);
-        convOut = new VaeConv(w, "encoder.conv_out", top, 2 * cfg.latentChannels(), 3);
+        convOut = new VaeConv(w, context, "encoder.conv_out", top, 2 * cfg.latentChannels(), 3);
     }
 
     /** image [H, W, in_channels] channels-last → moments [h, w, 2·latent] channels-last. */

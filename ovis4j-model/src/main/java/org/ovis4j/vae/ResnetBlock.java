@@ -1,7 +1,8 @@
 package org.ovis4j.vae;
 
 import org.ovis4j.checkpoint.Weights;
-import org.ovis4j.core.kernel.Linear;
+import org.ovis4j.core.kernel.ComputeContext;
+import org.ovis4j.core.kernel.Projection;
 import org.ovis4j.core.tensor.Tensor;
 
 /**
@@ -12,19 +13,19 @@ import org.ovis4j.core.tensor.Tensor;
 final class ResnetBlock {
     private final GroupNorm norm1, norm2;
     private final VaeConv conv1, conv2;
-    private final Linear shortcut;
+    private final Projection shortcut;
     private final int cin, cout;
 
-    ResnetBlock(Weights w, String prefix, int cin, int cout, int groups) {
+    ResnetBlock(Weights w, ComputeContext context, String prefix, int cin, int cout, int groups) {
         this.cin = cin;
         this.cout = cout;
         norm1 = new GroupNorm(w, prefix + "norm1", cin, groups);
-        conv1 = new VaeConv(w, prefix + "conv1", cin, cout, 3);
+        conv1 = new VaeConv(w, context, prefix + "conv1", cin, cout, 3);
         norm2 = new GroupNorm(w, prefix + "norm2", cout, groups);
-        conv2 = new VaeConv(w, prefix + "conv2", cout, cout, 3);
+        conv2 = new VaeConv(w, context, prefix + "conv2", cout, cout, 3);
         if (cin != cout) {
             Tensor sw = w.get(prefix + "conv_shortcut.weight").expectShape(cout, cin, 1, 1);
-            shortcut = new Linear(sw.reshape(cout, cin), w.get(prefix + "conv_shortcut.bias").expectShape(cout));
+            shortcut = context.projection(sw.reshape(cout, cin), w.get(prefix + "conv_shortcut.bias").expectShape(cout));
         } else {
             shortcut = null;
         }

@@ -3,8 +3,9 @@ package org.ovis4j.vae;
 import java.util.Arrays;
 import org.ovis4j.checkpoint.Weights;
 import org.ovis4j.core.OvisException;
-import org.ovis4j.core.kernel.Attention;
-import org.ovis4j.core.kernel.Linear;
+import org.ovis4j.core.kernel.AttentionKernel;
+import org.ovis4j.core.kernel.ComputeContext;
+import org.ovis4j.core.kernel.Projection;
 import org.ovis4j.core.tensor.Tensor;
 
 /**
@@ -14,19 +15,21 @@ import org.ovis4j.core.tensor.Tensor;
  */
 final class SelfAttention {
     private final GroupNorm norm;
-    private final Linear toQ, toK, toV, toOut;
+    private final Projection toQ, toK, toV, toOut;
+    private final AttentionKernel attention;
     private final int c;
 
-    SelfAttention(Weights w, String prefix, int channels, int groups) {
+    SelfAttention(Weights w, ComputeContext context, String prefix, int channels, int groups) {
         this.c = channels;
+        this.attention = context.attention();
         norm = new GroupNorm(w, prefix + "group_norm", channels, groups);
-        toQ = projection(w, prefix + "to_q");
-        toK = projection(w, prefix + "to_k");
-        toV = projection(w, prefix + "to_v");
-        toOut = projection(w, prefix + "to_out.0");
+        toQ = projection(w, context, prefix + "to_q");
+        toK = projection(w, context, prefix + "to_k");
+        toV = projection(w, context, prefix + "to_v");
+        toOut = projection(w, context, prefix + "to_out.0");
     }
 
-    private Linear projection(Weights w, String name) {
+    private Projection projection(Weights w, ComputeContext context, String name) {
         Tensor t = w.get(name + ".weight");
         long[] s = t.shape();
         boolean linear = s.length == 2 && s[0] == c && s[1] == c;
@@ -34,7 +37,7 @@ final class SelfAttention {
         if (!linear && !conv1x1)
             throw new OvisException(t.name() + ": shape " + Arrays.toString(s) + ", expected [" + c + ", " + c
                     + "] or [" + c + ", " + c + ", 1, 1]");
-        return new Linear(t.reshape(c, c), w.get(name + ".bias").expectShape(c));
+        return context.projection(t.reshape(c, c), w.get(name + ".bias").expectShape(c));
     }
 
     /** A new map x + attention(x) from the workspace; x is left unchanged. */
@@ -46,7 +49,7 @@ final class SelfAttention {
         toK.forward(t, n, k);
         toV.forward(t, n, v);
         float[] o = t; // the normalised input is no longer needed
-        Attention.attend(q, c, k, c, v, c, o, c, n, n, 1, 1, c, (float) (1.0 / Math.sqrt(c)), false, n);
+        attention.attend(q, c, k, c, v, c, o, c, n, n, 1, 1, c, (float) (1.0 / Math.sqrt(c)), false, n);
         FeatureMap y = ws.map(x.h(), x.w(), c);
         System.arraycopy(x.data(), 0, y.data(), 0, x.size());
         toOut.forwardAdd(o, n, y.data());

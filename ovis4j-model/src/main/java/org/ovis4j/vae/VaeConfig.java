@@ -9,6 +9,7 @@ import org.ovis4j.checkpoint.CheckpointFolder;
 import org.ovis4j.checkpoint.Layout;
 import org.ovis4j.core.OvisException;
 import org.ovis4j.core.json.Config;
+import org.ovis4j.core.tensor.ParameterSpec;
 
 /**
  * AutoencoderKL hyper-parameters, named as in diffusers' {@code vae/config.json} (spec 5a). Fixed by
@@ -59,12 +60,78 @@ public record VaeConfig(int inChannels, int outChannels, int latentChannels, int
     public int downscale() { return 1 << (blockOutChannels.length - 1); }
 
     /**
+     * Every parameter of diffusers' AutoencoderKL with these sizes, in its names and declaration
+     * order (spec 5a): the encoder (conv_in, per level {@code layers_per_block} resnets and a
+     * downsampler except at the last, the mid block, norm and conv_out), the decoder (conv_in, mid
+     * block, per up block {@code layers_per_block + 1} resnets and an upsampler except at the last,
+     * norm and conv_out), then quant_conv and post_quant_conv where configured. A resnet has a 1×1
+     * {@code conv_shortcut} only where its channel count changes.
+     */
+    public List<ParameterSpec> parameters() {
+        ParameterSpec.Builder b = ParameterSpec.builder();
+        int levels = levels(), top = channels(levels - 1);
+        b.conv("encoder.conv_in", channels(0), inChannels, 3);
+        int prev = channels(0);
+        for (int i = 0; i < levels; i++) {
+            for (int j = 0; j < layersPerBlock; j++)
+                resnet(b, "encoder.down_blocks." + i + ".resnets." + j + ".", j == 0 ? prev : channels(i), channels(i));
+            prev = channels(i);
+            if (i < levels - 1) b.conv("encoder.down_blocks." + i + ".downsamplers.0.conv", prev, prev, 3);
+        }
+        mid(b, "encoder.mid_block.", top);
+        b.norm("encoder.conv_norm_out", top, true).conv("encoder.conv_out", 2L * latentChannels, top, 3);
+        b.conv("decoder.conv_in", top, latentChannels, 3);
+        mid(b, "decoder.mid_block.", top);
+        prev = top;
+        for (int k = 0; k < levels; k++) {
+            int c = channels(levels - 1 - k);
+            for (int j = 0; j <= layersPerBlock; j++) resnet(b, "decoder.up_blocks." + k + ".resnets." + j + ".", j == 0 ? prev : c, c);
+            prev = c;
+            if (k < levels - 1) b.conv("decoder.up_blocks." + k + ".upsamplers.0.conv", c, c, 3);
+        }
+        b.norm("decoder.conv_norm_out", prev, true).conv("decoder.conv_out", outChannels, prev, 3);
+        if (useQuantConv) b.conv("quant_conv", 2L * latentChannels, 2L * latentChannels, 1);
+        if (usePostQuantConv) b.conv("post_quant_conv", latentChannels, latentChannels, 1);
+        return b.build();
+    }
+
+    private static void resnet(ParameterSpec.Builder b, String p, int in, int out) {
+        b.norm(p + "norm1", in, true).conv(p + "conv1", out, in, 3).norm(p + "norm2", out, true).conv(p + "conv2", out, out, 3);
+        if (in != out) b.conv(p + "conv_shortcut", out, in, 1);
+    }
+
+    private void mid(ParameterSpec.Builder b, String p, int c) {
+        resnet(b, p + "resnets.0.", c, c);
+        if (midBlockAddAttention) {
+            b.norm(p + "attentions.0.group_norm", c, true);
+            for (String n : new String[] {"to_q", "to_k", "to_v", "to_out.0"}) b.linear(p + "attentions.0." + n, c, c, true);
+        }
+        resnet(b, p + "resnets.1.", c, c);
+    }
+
+    /** Parameter count implied by the shapes. */
+    public long parameterCount() {
+        return ParameterSpec.count(parameters());
+    }
+
+    /** The VAE's config in a checkpoint of either layout (the original one may have no file: FLUX.1). */
+    public static VaeConfig read(CheckpointFolder folder) {
+        Path file = folder.vaeConfig();
+        return folder.layout() == Layout.DIFFUSERS ? fromDiffusers(file) : fromAeParams(file);
+    }
+
+    /**
      * Reads diffusers' {@code vae/config.json}. Architecture keys are required; optional ones take
      * diffusers' defaults ({@code shift_factor} null → 0, {@code mid_block_add_attention} true,
      * {@code use_quant_conv}/{@code use_post_quant_conv} true, as in {@code AutoencoderKL.__init__}).
      */
     public static VaeConfig fromDiffusers(Path file) {
-        Config c = Config.read(file);
+        return fromDiffusers(Config.read(file));
+    }
+
+    /** The values of a diffusers AutoencoderKL config object; errors name {@code c.where()}. */
+    public static VaeConfig fromDiffusers(Config c) {
+        String file = c.where();
         for (String key : new String[] {"down_block_types", "up_block_types"}) {
             if (!c.has(key)) continue;
             String expected = key.startsWith("down") ? "DownEncoderBlock2D" : "UpDecoderBlock2D";
@@ -80,16 +147,6 @@ public record VaeConfig(int inChannels, int outChannels, int latentChannels, int
                 c.getInt("layers_per_block"), c.getInt("norm_num_groups"), c.getDouble("scaling_factor"),
                 c.getDouble("shift_factor", 0.0), c.getBoolean("mid_block_add_attention", true),
                 c.getBoolean("use_quant_conv", true), c.getBoolean("use_post_quant_conv", true));
-    }
-
-    /**
-     * The VAE configuration of a checkpoint folder: diffusers' {@code vae/config.json}, or in the
-     * original layout the optional {@code ae_params.json} (absent: the FLUX.1 values).
-     */
-    public static VaeConfig of(CheckpointFolder folder) {
-        Path file = folder.vaeConfig();
-        if (folder.layout() == Layout.DIFFUSERS) return fromDiffusers(file);
-        return file != null ? fromAeParams(file) : flux1();
     }
 
     /**

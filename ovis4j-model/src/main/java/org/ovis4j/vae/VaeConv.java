@@ -1,6 +1,7 @@
 package org.ovis4j.vae;
 
 import org.ovis4j.checkpoint.Weights;
+import org.ovis4j.core.kernel.ComputeContext;
 import org.ovis4j.core.kernel.Conv2d;
 import org.ovis4j.core.tensor.Tensor;
 
@@ -9,9 +10,9 @@ final class VaeConv {
     private final Conv2d conv;
     private final int k;
 
-    VaeConv(Weights w, String name, int cin, int cout, int k) {
+    VaeConv(Weights w, ComputeContext context, String name, int cin, int cout, int k) {
         Tensor weight = w.get(name + ".weight").expectShape(cout, cin, k, k);
-        this.conv = new Conv2d(weight, w.get(name + ".bias").expectShape(cout));
+        this.conv = new Conv2d(weight, w.get(name + ".bias").expectShape(cout), context);
         this.k = k;
     }
 

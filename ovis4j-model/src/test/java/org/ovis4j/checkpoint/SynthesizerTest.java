@@ -43,6 +43,23 @@ class SynthesizerTest {
         }
     }
 
+    /** A text encoder smaller than the tokenizer gets an embedding row for every id the tokenizer can produce. */
+    @Test
+    void theEmbeddingGrowsToTheTokenizersVocabulary(@TempDir Path dir) throws Exception {
+        Synthesizer.Spec tiny = Synthesizer.tiny();
+        Map<String, Object> text = new java.util.LinkedHashMap<>(tiny.textEncoder());
+        text.put("vocab_size", 1000L); // the golden tokenizer's ids run to 1023
+        Synthesizer.Spec small = new Synthesizer.Spec("small", tiny.transformer(), text, tiny.vae(), tiny.shardBytesLimit());
+        java.util.List<String> log = new java.util.ArrayList<>();
+        Synthesizer.write(small, DType.F32, Goldens.tiny().resolve("tokenizer"), dir.resolve("c"), 1, log::add);
+        assertTrue(log.contains("text encoder vocabulary 1000 raised to 1024, the tokenizer's (added tokens included)"), log.toString());
+        assertEquals("[1024, 64]", shapes(dir.resolve("c/text_encoder")).get("embed_tokens.weight"));
+        assertTrue(Files.readString(dir.resolve("c/text_encoder/config.json")).contains("\"vocab_size\": 1024"));
+        assertEquals(1000L, small.textEncoder().get("vocab_size"), "the caller's spec is left as it was");
+        // Large enough already: unchanged.
+        assertEquals(1024L, Synthesizer.coveringVocabulary(tiny.textEncoder(), 1024, null).get("vocab_size"));
+    }
+
     @Test
     void sameSeedSameBytes(@TempDir Path dir) throws Exception {
         Synthesizer.write(Synthesizer.tiny(), DType.F32, Goldens.tiny().resolve("tokenizer"), dir.resolve("a"), 3, null);

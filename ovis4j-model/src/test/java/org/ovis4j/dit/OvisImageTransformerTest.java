@@ -55,14 +55,52 @@ class OvisImageTransformerTest {
             float[] x1 = sample(x, 1, img * 64), c0 = sample(c, 0, txt * 64), c1 = sample(c, 1, txt * 64);
             float[] fresh = new OvisImageTransformer(cfg, new StoreWeights(store)).forward(x1, img, c1, txt, t[1], ids(txt, img));
             OvisImageTransformer model = new OvisImageTransformer(cfg, new StoreWeights(store));
+            TransformerWorkspace ws = new TransformerWorkspace();
             // the same shape with other values, then a batch of two (other shapes), then the case again
-            model.forward(sample(x, 0, img * 64), img, c0, txt, t[0], ids(txt, img));
-            float[][] batch = model.forward(x1, img, new float[][] {c1, c0}, txt, t[1], ids(txt, img));
-            org.junit.jupiter.api.Assertions.assertArrayEquals(fresh, model.forward(x1, img, c1, txt, t[1], ids(txt, img)));
-            org.junit.jupiter.api.Assertions.assertArrayEquals(fresh, model.forward(x1, img, c1, txt, t[1], ids(txt, img)));
-            model.releaseBuffers();
-            org.junit.jupiter.api.Assertions.assertArrayEquals(fresh, model.forward(x1, img, c1, txt, t[1], ids(txt, img)));
+            model.forward(ws, sample(x, 0, img * 64), img, new float[][] {c0}, txt, t[0], ids(txt, img));
+            float[][] batch = model.forward(ws, x1, img, new float[][] {c1, c0}, txt, t[1], ids(txt, img));
+            org.junit.jupiter.api.Assertions.assertArrayEquals(fresh, model.forward(ws, x1, img, new float[][] {c1}, txt, t[1], ids(txt, img))[0]);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(fresh, model.forward(ws, x1, img, new float[][] {c1}, txt, t[1], ids(txt, img))[0]);
+            ws.release();
+            org.junit.jupiter.api.Assertions.assertArrayEquals(fresh, model.forward(ws, x1, img, new float[][] {c1}, txt, t[1], ids(txt, img))[0]);
             Goldens.assertParity("batch sample 0", fresh, batch[0]);
+        }
+    }
+
+    @Test
+    void batchWithItsOwnSigmaAndLatentsPerSampleMatchesDiffusers() {
+        // The golden batch mixes timesteps (and latents, and texts): one call computes both samples.
+        try (TensorStore store = TensorStore.openFolder(Goldens.tiny().resolve("transformer"))) {
+            TransformerConfig cfg = TransformerConfig.fromDiffusers(Goldens.tiny().resolve("transformer/config.json"));
+            OvisImageTransformer model = new OvisImageTransformer(cfg, new StoreWeights(store));
+            float[] x = Goldens.floats(V, "in.hidden_states"), c = Goldens.floats(V, "in.encoder_hidden_states");
+            float[] t = Goldens.floats(V, "in.timestep"), out = Goldens.floats(V, "out.sample");
+            int img = 6, txt = 5;
+            org.junit.jupiter.api.Assertions.assertNotEquals(t[0], t[1]);
+            float[][] y = model.forward(new TransformerWorkspace(), new float[][] {sample(x, 0, img * 64), sample(x, 1, img * 64)}, img,
+                    new float[][] {sample(c, 0, txt * 64), sample(c, 1, txt * 64)}, txt, t, ids(txt, img));
+            for (int b = 0; b < 2; b++) {
+                double worst = Goldens.assertParity("batched out.sample[" + b + "]", sample(out, b, img * 64), y[b]);
+                System.out.printf("transformer: one-call batch with a σ per sample, sample %d max abs error %.2e%n", b, worst);
+            }
+        }
+    }
+
+    @Test
+    void sharedSigmaGivenPerSampleComputesExactlyTheGuidedBatch() {
+        try (TensorStore store = TensorStore.openFolder(Goldens.tiny().resolve("transformer"))) {
+            TransformerConfig cfg = TransformerConfig.fromDiffusers(Goldens.tiny().resolve("transformer/config.json"));
+            OvisImageTransformer model = new OvisImageTransformer(cfg, new StoreWeights(store));
+            float[] x = sample(Goldens.floats(V, "in.hidden_states"), 0, 6 * 64), c = Goldens.floats(V, "in.encoder_hidden_states");
+            float sigma = Goldens.floats(V, "in.timestep")[0];
+            float[][] texts = {sample(c, 0, 5 * 64), sample(c, 1, 5 * 64)};
+            TransformerWorkspace ws = new TransformerWorkspace();
+            float[][] guided = model.forward(ws, x, 6, texts, 5, sigma, ids(5, 6));
+            float[][] perSample = model.forward(ws, new float[][] {x}, 6, texts, 5, new float[] {sigma, sigma}, ids(5, 6));
+            for (int b = 0; b < 2; b++) org.junit.jupiter.api.Assertions.assertArrayEquals(guided[b], perSample[b]);
+            org.ovis4j.core.OvisException e = org.junit.jupiter.api.Assertions.assertThrows(org.ovis4j.core.OvisException.class,
+                    () -> model.forward(ws, new float[][] {x}, 6, texts, 5, new float[] {sigma, sigma, sigma}, ids(5, 6)));
+            assertEquals("transformer: 2 texts, 1 latents and 3 sigmas (give one of each per sample, or one for all)", e.getMessage());
         }
     }
 

@@ -56,13 +56,9 @@ class OvisImagePipelineTest {
     /** Records what the pipeline traces, to compare with intermediates.safetensors. */
     static Map<String, float[]> run(OvisImage m, Generation g, Map<String, Tensor> givenEmbeds, List<GeneratedImage> out) {
         Map<String, float[]> seen = new HashMap<>();
-        m.trace((name, v) -> seen.put(name, v.clone()));
-        try {
-            out.add(givenEmbeds == null ? m.generate(g)
-                    : m.generate(g, Goldens.floats(givenEmbeds, "prompt_embeds"), Goldens.floats(givenEmbeds, "negative_prompt_embeds")));
-        } finally {
-            m.trace(null);
-        }
+        OvisImage.Trace trace = (name, v) -> seen.put(name, v.clone());
+        out.add(givenEmbeds == null ? m.generate(g, trace)
+                : m.generate(g, Goldens.floats(givenEmbeds, "prompt_embeds"), Goldens.floats(givenEmbeds, "negative_prompt_embeds"), trace));
         return seen;
     }
 

@@ -46,7 +46,9 @@ class ReducedPrecisionTest {
 
     @Test
     void bf16PipelineStaysCloseToFloat32() {
-        try (OvisImage m = OvisImage.load(Goldens.tiny(), Precision.BF16)) {
+        // bf16 weights on the java kernels (float32 activations), whatever backend the test class path offers:
+        // the rounding this bound was set for (oneDNN also rounds activations; CliTest covers it).
+        try (OvisImage m = OvisImage.load(Goldens.tiny(), Precision.BF16, org.ovis4j.core.kernel.ComputeContext.create("java", false))) {
             float[] img = m.generate(OvisImagePipelineTest.request("en_w32_h32")).rgb();
             double p = psnr(reference(), img);
             System.out.printf("reduced precision: bf16 tiny pipeline image PSNR %.1f dB%n", p);

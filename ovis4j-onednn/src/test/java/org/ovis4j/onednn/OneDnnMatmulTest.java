@@ -18,7 +18,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.ovis4j.core.OvisException;
 import org.ovis4j.core.kernel.MatmulBackend;
-import org.ovis4j.core.kernel.MatmulBackends;
+import org.ovis4j.core.kernel.ComputeContext;
 import org.ovis4j.core.parallel.Parallel;
 import org.ovis4j.core.tensor.DType;
 import org.ovis4j.core.tensor.Tensor;
@@ -105,18 +105,20 @@ class OneDnnMatmulTest {
     }
 
     @Test
-    void selectedByNameThroughMatmulBackends() {
+    void selectedByNameThroughAComputeContext() {
         if (backend == null) {
-            OvisException e = assertThrows(OvisException.class, () -> MatmulBackends.select("onednn"));
+            OvisException e = assertThrows(OvisException.class, () -> ComputeContext.create("onednn", false));
             assertTrue(e.getMessage().startsWith("backend onednn is not available: "), e.getMessage());
             return;
         }
-        try {
-            MatmulBackends.select("onednn");
-            assertEquals("onednn", MatmulBackends.current().name());
-        } finally {
-            MatmulBackends.select("java");
-        }
+        ComputeContext onednn = ComputeContext.create("onednn", false), auto = ComputeContext.create("auto", false);
+        assertEquals("onednn", onednn.backend().name());
+        assertSame(onednn.backend(), auto.backend(), "one process-wide instance of the native backend");
+        assertSame(onednn.backend().attention(), onednn.attention());
+        // An exact float32 context beside it keeps the Java kernels: neither changes the other.
+        ComputeContext exact = ComputeContext.create("auto", true);
+        assertEquals("java", exact.backend().name());
+        assertEquals("onednn", onednn.backend().name());
     }
 
     private static float[] random(SplittableRandom r, int n) {

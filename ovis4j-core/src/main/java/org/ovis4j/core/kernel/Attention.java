@@ -6,8 +6,8 @@ import jdk.incubator.vector.VectorSpecies;
 import org.ovis4j.core.parallel.Parallel;
 
 /**
- * Attention for every model ({@link #attend} runs the process's backend's {@link AttentionKernel}),
- * and {@link #JAVA}, the float32 kernel in Vector API code that runs everywhere.
+ * {@link #JAVA}, the float32 attention kernel in Vector API code that runs everywhere (models call
+ * the kernel of their {@link ComputeContext}, which is this one unless the backend brings its own).
  *
  * <p>The Java kernel is tiled like a GEMM: a block of QB queries meets a block of KB keys at a time. The scores of the
  * tile come from a register-blocked kernel over a once-transposed Kᵀ (so no horizontal sums), the
@@ -26,27 +26,8 @@ public final class Attention {
     public static final AttentionKernel JAVA = (q, qOff, ldq, k, kOff, ldk, v, vOff, ldv, out, oOff, ldo, lq, lk, hq, hkv, d,
             scale, causal, validKeys) -> attendFloat32(q, qOff, ldq, k, kOff, ldk, v, vOff, ldv, out, oOff, ldo, lq, lk, hq,
             hkv, d, scale, causal, validKeys, 1, null, 0);
-    /** {@code -Dovis4j.attention=java}: the Java kernel whatever the backend (to compare, or as a way out). */
-    private static final boolean JAVA_ONLY = "java".equalsIgnoreCase(System.getProperty("ovis4j.attention", ""));
 
     private Attention() {}
-
-    /**
-     * q [Lq, Hq*D] (row stride ldq), k/v [Lk, Hkv*D] (strides ldk, ldv), out [Lq, Hq*D] (stride ldo),
-     * on the kernel of {@link MatmulBackends#current()}.
-     */
-    public static void attend(float[] q, int ldq, float[] k, int ldk, float[] v, int ldv, float[] out, int ldo,
-                              int lq, int lk, int hq, int hkv, int d, float scale, boolean causal, int validKeys) {
-        attend(q, 0, ldq, k, 0, ldk, v, 0, ldv, out, 0, ldo, lq, lk, hq, hkv, d, scale, causal, validKeys);
-    }
-
-    /** As above with each matrix starting at an offset (one sample of a batch laid out row after row). */
-    public static void attend(float[] q, int qOff, int ldq, float[] k, int kOff, int ldk, float[] v, int vOff, int ldv,
-                              float[] out, int oOff, int ldo, int lq, int lk, int hq, int hkv, int d, float scale,
-                              boolean causal, int validKeys) {
-        AttentionKernel kernel = JAVA_ONLY ? JAVA : MatmulBackends.current().attention();
-        kernel.attend(q, qOff, ldq, k, kOff, ldk, v, vOff, ldv, out, oOff, ldo, lq, lk, hq, hkv, d, scale, causal, validKeys);
-    }
 
     /**
      * The Java kernel whatever the backend, for {@code samples} independent samples stored one after the

@@ -4,7 +4,8 @@ package org.ovis4j.core.kernel;
  * Scaled dot-product attention, softmax(q·kᵀ·scale)·v per head, with optional causal masking and a
  * key-length limit (keys at or past {@code validKeys} are masked, as for right padding). Grouped-query
  * heads share key/value heads: query head h reads kv head h / (Hq / Hkv). Each backend may bring its
- * own ({@link MatmulBackend#attention()}); {@link Attention#JAVA} is the float32 one that runs everywhere.
+ * own ({@link MatmulBackend#attention()}; a model uses its {@link ComputeContext#attention()});
+ * {@link Attention#JAVA} is the float32 one that runs everywhere.
  */
 public interface AttentionKernel {
     /**
@@ -15,4 +16,10 @@ public interface AttentionKernel {
     void attend(float[] q, int qOff, int ldq, float[] k, int kOff, int ldk, float[] v, int vOff, int ldv,
                 float[] out, int oOff, int ldo, int lq, int lk, int hq, int hkv, int d, float scale,
                 boolean causal, int validKeys);
+
+    /** As above with every matrix starting at element 0. */
+    default void attend(float[] q, int ldq, float[] k, int ldk, float[] v, int ldv, float[] out, int ldo,
+                        int lq, int lk, int hq, int hkv, int d, float scale, boolean causal, int validKeys) {
+        attend(q, 0, ldq, k, 0, ldk, v, 0, ldv, out, 0, ldo, lq, lk, hq, hkv, d, scale, causal, validKeys);
+    }
 }

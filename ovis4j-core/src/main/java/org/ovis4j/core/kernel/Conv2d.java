@@ -8,19 +8,19 @@ import org.ovis4j.core.tensor.Tensor;
  * 2-D convolution over channels-last images x [H, W, Cin] → y [Ho, Wo, Cout], as im2col plus the
  * shared GEMM: the weight [Cout, Cin, kh, kw] is read in place as a [Cout, Cin·kh·kw] matrix, so the
  * column order of the patches is (ci, ky, kx). Patches are built for a band of output rows at a time
- * to bound memory.
+ * to bound memory. The GEMM is a packed {@link Projection} of the given context.
  */
 public final class Conv2d {
-    private final Linear matmul;
+    private final Projection matmul;
     private final int cin, cout, kh, kw;
 
-    public Conv2d(Tensor weight, Tensor bias) {
+    public Conv2d(Tensor weight, Tensor bias, ComputeContext context) {
         if (weight.rank() != 4) throw new OvisException(weight.name() + ": expected a 4-D conv weight");
         this.cout = Math.toIntExact(weight.dim(0));
         this.cin = Math.toIntExact(weight.dim(1));
         this.kh = Math.toIntExact(weight.dim(2));
         this.kw = Math.toIntExact(weight.dim(3));
-        this.matmul = new Linear(weight.reshape(cout, (long) cin * kh * kw), bias);
+        this.matmul = context.projection(weight.reshape(cout, (long) cin * kh * kw), bias);
     }
 
     public int in() { return cin; }

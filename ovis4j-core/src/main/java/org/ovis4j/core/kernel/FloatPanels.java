@@ -56,8 +56,8 @@ public final class FloatPanels {
         @Override
         public void pack(int n0, int nr, int k0, int kc, float[] panel, int pOff) {
             final int NR = Gemm.NR;
-            if (nr == NR && NR == 2 * L) {
-                // Full panels (nearly all): two vector copies per step cost less than a call to arraycopy.
+            if (nr == NR) {
+                // Full panels (nearly all): two vector copies per row beat a call to arraycopy (NR = 2 vectors).
                 for (int kk = 0; kk < kc; kk++) {
                     int src = off + (k0 + kk) * ld + n0, dst = pOff + kk * NR;
                     FloatVector.fromArray(S, m, src).intoArray(panel, dst);

@@ -5,7 +5,9 @@ import org.ovis4j.core.tensor.Tensor;
 /**
  * Computes the products of model layers: y = x·Wᵀ for weights W [out, in] prepared once per layer
  * ({@link #prepare}, e.g. repacked into the layout the backend's kernel reads). Selected by
- * {@link MatmulBackends}; {@link JavaMatmul} runs everywhere.
+ * a {@link ComputeContext}; {@link JavaMatmul} runs everywhere. Implementations hold no state of
+ * any model (prepared weights belong to the layer that asked for them), so one instance serves
+ * every context in the process.
  */
 public interface MatmulBackend {
     /** Short name used by {@code --backend} and in reports ("java", "onednn"). */

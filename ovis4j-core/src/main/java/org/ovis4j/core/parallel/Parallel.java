@@ -12,10 +12,11 @@ import java.util.function.IntConsumer;
  * uneven tasks balance themselves; the calling thread works too. A call made from inside a task runs
  * serially, which keeps nested kernels from deadlocking the pool.
  *
- * <p>Thread count: {@code -Dovis4j.threads=N} or {@code OVIS4J_THREADS}, else all available processors.
+ * <p>Thread count: {@link ThreadCount#configured()} ({@code -Dovis4j.threads=N} or {@code OVIS4J_THREADS}, else all
+ * available processors); an invalid setting fails this class's initialisation, so the command line checks it first.
  */
 public final class Parallel {
-    private static final int THREADS = configuredThreads();
+    private static final int THREADS = ThreadCount.configured();
     private static final ExecutorService POOL = Executors.newFixedThreadPool(Math.max(1, THREADS - 1), r -> {
         Thread t = new Thread(r, "ovis4j-compute");
         t.setDaemon(true);
@@ -24,19 +25,6 @@ public final class Parallel {
     private static final ThreadLocal<Boolean> INSIDE = ThreadLocal.withInitial(() -> false);
 
     private Parallel() {}
-
-    private static int configuredThreads() {
-        String v = System.getProperty("ovis4j.threads", System.getenv("OVIS4J_THREADS"));
-        if (v != null && !v.isBlank()) {
-            try {
-                int n = Integer.parseInt(v.trim());
-                if (n >= 1) return n;
-            } catch (NumberFormatException ignored) {
-                // fall through to the default
-            }
-        }
-        return Runtime.getRuntime().availableProcessors();
-    }
 
     public static int threads() {
         return THREADS;

@@ -1,25 +1,22 @@
 package org.ovis4j.core.random;
 
 /**
- * The project's documented noise generator, stable across JVMs and releases: SplitMix64 (Steele,
- * Lea and Flood 2014) produces 64-bit words; each pair of words gives two standard normals by the
+ * The project's documented noise generator, stable across JVMs and releases: {@link SplitMix64}
+ * produces 64-bit words; each pair of words gives two standard normals by the
  * Box–Muller transform, u1 = (w1 >>> 11 + 1)·2⁻⁵³ (never 0), u2 = (w2 >>> 11)·2⁻⁵³,
  * z0 = sqrt(−2 ln u1)·cos(2πu2), z1 = sqrt(−2 ln u1)·sin(2πu2), computed in double and rounded to float.
  * Values are produced in the order of the tensor's flat (row-major) index. It is not PyTorch's
  * generator: a seed gives the same image in ovis4j everywhere, not the image torch would give.
  */
 public final class GaussianNoise {
-    private long state;
+    private final SplitMix64 words;
 
     public GaussianNoise(long seed) {
-        this.state = seed;
+        this.words = new SplitMix64(seed);
     }
 
     private long next() {
-        long z = (state += 0x9E3779B97F4A7C15L);
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
+        return words.nextLong();
     }
 
     /** Fills {@code out} with standard normal samples. */

@@ -41,7 +41,7 @@ class AttentionTest {
                 int valid = Math.max(1, lk - 3);
                 float[] q = GemmTest.random(r, lq * hq * d), k = GemmTest.random(r, lk * hkv * d), v = GemmTest.random(r, lk * hkv * d);
                 float[] out = new float[lq * hq * d];
-                Attention.attend(q, hq * d, k, hkv * d, v, hkv * d, out, hq * d, lq, lk, hq, hkv, d,
+                Attention.JAVA.attend(q, hq * d, k, hkv * d, v, hkv * d, out, hq * d, lq, lk, hq, hkv, d,
                         (float) (1 / Math.sqrt(d)), causal, valid);
                 double[] expected = naive(q, k, v, lq, lk, hq, hkv, d, causal, valid);
                 for (int i = 0; i < out.length; i++) assertEquals(expected[i], out[i], 2e-5, "element " + i);

@@ -46,7 +46,7 @@ class GemmTest {
                             float[] x = random(r, m * k), w = random(r, n * k), b = random(r, n);
                             Tensor wt = Tensor.ofFloats("w", new long[] {n, k}, w, arena).convert(dt, arena);
                             float[] wq = wt.toFloats(); // the values the kernel must see after widening
-                            Linear lin = new Linear(wt, Tensor.ofFloats("b", new long[] {n}, b, arena));
+                            Projection lin = ComputeContext.JAVA.projection(wt, Tensor.ofFloats("b", new long[] {n}, b, arena));
                             check(naive(x, wq, b, m, k, n), lin.apply(x, m), k);
                         }
         }
@@ -77,10 +77,11 @@ class GemmTest {
                         for (int i = 0; i < w.length; i++)
                             assertEquals(w[i], wq[i], scales[i / 32] * 0.5 + 1e-7, "dequantized element " + i);
                         Tensor bias = Tensor.ofFloats("b", new long[] {n}, b, arena);
-                        float[] packed = new Linear(wt, bias).apply(x, m);
+                        float[] packed = ComputeContext.JAVA.projection(wt, bias).apply(x, m);
                         check(naive(x, wq, b, m, k, n), packed, k);
                         // used in place (the text encoder's way) the kernel sees the same panels
-                        org.junit.jupiter.api.Assertions.assertArrayEquals(packed, Linear.inPlace(wt, bias).apply(x, m));
+                        org.junit.jupiter.api.Assertions.assertArrayEquals(packed,
+                                ComputeContext.JAVA.projection(wt, bias, DenseProjection.Storage.IN_PLACE).apply(x, m));
                     }
         }
     }

@@ -1,17 +1,18 @@
 package org.ovis4j.data.render;
 
 import java.util.List;
+import org.ovis4j.core.random.SplitMix64;
 
 /**
- * SplitMix64. Written out here rather than using java.util randoms so that the byte-exact output
+ * Rendering draws over core's {@link SplitMix64}. Not java.util randoms so that the byte-exact output
  * promised for a seed cannot change with a JDK's implementation, and so that each sample gets an
  * independent stream from (seed, index) alone: shards come out the same whatever the thread count.
  */
 public final class Rng {
-    private long state;
+    private final SplitMix64 words;
 
     public Rng(long seed) {
-        this.state = seed;
+        this.words = new SplitMix64(seed);
     }
 
     /** The stream for one sample: depends only on the run's seed and the sample's index. */
@@ -20,14 +21,11 @@ public final class Rng {
     }
 
     static long mix(long z) {
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
+        return SplitMix64.mix(z);
     }
 
     public long nextLong() {
-        state += 0x9E3779B97F4A7C15L;
-        return mix(state);
+        return words.nextLong();
     }
 
     /** Uniform in [0, 1). */

@@ -22,6 +22,9 @@ public final class EvalCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** Exit code when the report was written but some images could not be read. */
+    public static final int SOME_FAILED = 3;
+
     @Override
     public Integer call() {
         spec.commandLine().usage(System.err);
@@ -32,7 +35,8 @@ public final class EvalCommand implements Callable<Integer> {
     @Command(name = "text", mixinStandardHelpOptions = true,
             description = "OCR each <id>.png/.jpg and score it against the quoted texts of its prompt: word accuracy "
                     + "and NED (1 - normalised edit distance, higher is better), overall, per language and per number "
-                    + "of text regions. Writes report.json and report.md into --out.")
+                    + "of text regions. Writes report.json and report.md into --out. Exit code 3: the report was written "
+                    + "but some images could not be read (they are listed in it).")
     public static final class Text implements Callable<Integer> {
         @Option(names = "--images", required = true, description = "Folder of images named <id>.png or <id>.jpg.")
         Path images;
@@ -52,7 +56,7 @@ public final class EvalCommand implements Callable<Integer> {
         @Option(names = "--scale", defaultValue = "0", description = "Enlarge images by this factor before OCR; 0 picks one from the size (default: ${DEFAULT-VALUE}).")
         int scale;
 
-        @Option(names = "--single-reading", description = "OCR only the image as it is, not also its ink map (faster, misses more text; see docs/evaluation.md).")
+        @Option(names = "--single-reading", description = "OCR only the image as it is, not also its ink map and line crops (faster, misses more text; see docs/evaluation.md).")
         boolean singleReading;
 
         @Option(names = "--threads", description = "OCR worker threads (default: available processors).")
@@ -77,6 +81,12 @@ public final class EvalCommand implements Callable<Integer> {
                 r.perLanguage().forEach((k, a) -> System.out.printf("  %s: %d images, word accuracy %.4f, NED %.4f%n",
                         k, a.images(), a.wordAccuracy(), a.ned()));
                 System.out.printf("report in %s (%.1f s)%n", out.resolve("report.json"), (System.nanoTime() - start) / 1e9);
+                if (r.failed() > 0) {
+                    Evaluator.ImageResult first = r.images().stream().filter(i -> !i.ok()).findFirst().orElseThrow();
+                    System.err.println("ovis4j: " + r.failed() + " of " + r.images().size() + " images could not be read and are "
+                            + "not scored (first: " + first.image().getFileName() + ": " + first.error() + "); see report.json");
+                    return SOME_FAILED;
+                }
                 return 0;
             } catch (OvisException e) {
                 System.err.println("ovis4j: " + e.getMessage());

@@ -137,7 +137,7 @@ public final class TrainingThroughput {
     /** Runs the benchmark, reporting each step to {@code progress} (null: quiet). */
     public static Result run(Options o, Consumer<String> progress) {
         Consumer<String> log = progress == null ? s -> {} : progress;
-        TransformerConfig cfg = TransformerConfig.of(CheckpointFolder.detect(o.checkpoint()));
+        TransformerConfig cfg = TransformerConfig.read(CheckpointFolder.detect(o.checkpoint()));
         Map<String, int[]> targets = o.loraRank() == 0 ? Map.of() : attentionTargets(cfg);
         Adapters adapters = o.loraRank() == 0 ? Adapters.NONE
                 : new LoraAdapters(o.loraRank(), o.loraAlpha(), peftInit(targets, o.loraRank(), o.seed()));

@@ -1,26 +1,28 @@
 package org.ovis4j.train.data;
 
+import static org.ovis4j.core.random.SplitMix64.GOLDEN;
+import static org.ovis4j.core.random.SplitMix64.mix;
+
+import org.ovis4j.core.random.SplitMix64;
+
 /**
- * SplitMix64 (Steele, Lea and Flood 2014) with its whole state in one visible {@code long}, so that a
- * data reader's shuffle can be saved with a checkpoint and continued exactly. Written out rather than
- * taken from java.util so that a seed's order cannot change with the JDK.
+ * Shuffling draws over core's {@link SplitMix64}, whose whole state is one visible {@code long}, so that a
+ * data reader's shuffle can be saved with a checkpoint and continued exactly.
  */
 public final class SeededRandom {
-    private static final long GOLDEN = 0x9E3779B97F4A7C15L;
-
-    private long state;
+    private final SplitMix64 words;
 
     public SeededRandom(long state) {
-        this.state = state;
+        this.words = new SplitMix64(state);
     }
 
     /** The state to save; {@code new SeededRandom(state())} continues the same sequence. */
     public long state() {
-        return state;
+        return words.state();
     }
 
     public long nextLong() {
-        return mix(state += GOLDEN);
+        return words.nextLong();
     }
 
     /** Uniform in [0, bound), unbiased (values of the top partial range are drawn again). */
@@ -54,11 +56,5 @@ public final class SeededRandom {
         long h = 0x6A09E667F3BCC909L;
         for (long w : words) h = mix(h + GOLDEN + mix(w + GOLDEN));
         return h;
-    }
-
-    static long mix(long z) {
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
     }
 }

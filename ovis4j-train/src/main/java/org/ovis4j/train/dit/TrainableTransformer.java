@@ -90,7 +90,7 @@ public final class TrainableTransformer implements AutoCloseable {
     /** A checkpoint folder in either published layout (its transformer only). */
     public static TrainableTransformer load(Path checkpoint, boolean trainBase, Adapters adapters) {
         CheckpointFolder folder = CheckpointFolder.detect(checkpoint);
-        TransformerConfig cfg = TransformerConfig.of(folder);
+        TransformerConfig cfg = TransformerConfig.read(folder);
         TensorStore store = TensorStore.open("transformer", folder.transformerFiles());
         try {
             TrainableTransformer model = new TrainableTransformer(cfg, OriginalTransformerNames.weights(store, cfg, null), trainBase, adapters);

@@ -2,6 +2,7 @@ package org.ovis4j.train.ops;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.ovis4j.core.kernel.FloatPanels;
 import org.ovis4j.core.kernel.Gemm;
 import org.ovis4j.core.parallel.Parallel;
 
@@ -98,7 +99,7 @@ public final class Conv2dOp {
     public void forward(float[] weight, float[] bias, float[] x, int batch, int h, int w, float[] y, ConvBuffers buf) {
         check(batch, h, w);
         int ho = outHeight(h), wo = outWidth(w), kk = patch(), lines = batch * ho;
-        var wt = MatrixPanels.transposed(reordered(weight, buf), 0, kk);
+        var wt = FloatPanels.transposed(reordered(weight, buf), 0, kk);
         int band = bandLines(lines, wo);
         for (int l0 = 0; l0 < lines; l0 += band) {
             int n = Math.min(band, lines - l0), rows = n * wo;
@@ -121,7 +122,7 @@ public final class Conv2dOp {
                          float[] dx, float[] dWeight, float[] dBias, ConvBuffers buf) {
         check(batch, h, w);
         int ho = outHeight(h), wo = outWidth(w), kk = patch(), lines = batch * ho;
-        var wRows = MatrixPanels.rowMajor(reordered(weight, buf), 0, kk);
+        var wRows = FloatPanels.rowMajor(reordered(weight, buf), 0, kk);
         double[] biasSum = dBias != null ? new double[cout] : null;
         float[] dw = dWeight == null ? null : isPointwise() ? dWeight : buf.weightGrad(cout * kk);
         if (dw != null && dw != dWeight) java.util.Arrays.fill(dw, 0, cout * kk, 0f);
@@ -134,11 +135,11 @@ public final class Conv2dOp {
                 if (dw != null) {
                     Gemm.PanelSource cols;
                     if (isPointwise()) {
-                        cols = MatrixPanels.rowMajor(x, r0 * cin, cin);
+                        cols = FloatPanels.rowMajor(x, r0 * cin, cin);
                     } else {
                         float[] c = buf.cols(rows * kk);
                         im2col(x, h, w, ho, wo, l0, n, c);
-                        cols = MatrixPanels.rowMajor(c, 0, kk);
+                        cols = FloatPanels.rowMajor(c, 0, kk);
                     }
                     Gemm.gemm(dyT, 0, rows, cout, rows, cols, kk, null, dw, kk, 0, true);
                 }

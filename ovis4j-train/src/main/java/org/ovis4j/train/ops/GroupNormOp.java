@@ -275,17 +275,10 @@ public final class GroupNormOp {
 
     /** dt from dy: through SiLU'(t) = σ(t)·(1 + t·(1 − σ(t))) when the activation is on; t = x·a + s. */
     private FloatVector outputGrad(FloatVector x, FloatVector a, FloatVector s, FloatVector dy) {
-        if (!silu) return dy;
-        FloatVector t = x.mul(a).add(s);
-        FloatVector sig = VectorMath.sigmoid(t);
-        return dy.mul(sig).mul(t.mul(sig.neg().add(1f)).add(1f));
+        return silu ? dy.mul(SiluOp.derivative(x.mul(a).add(s))) : dy;
     }
 
     private float outputGrad(float x, float a, float s, float dy) {
-        if (!silu) return dy;
-        float t = x * a + s;
-        float e = (float) Math.exp(-Math.abs(t));
-        float sig = t >= 0 ? 1f / (1f + e) : e / (1f + e);
-        return dy * sig * (1f + t * (1f - sig));
+        return silu ? dy * SiluOp.derivative(x * a + s) : dy;
     }
 }

@@ -40,12 +40,16 @@ public final class SiluOp {
             int i = t * CHUNK, e = Math.min(n, i + CHUNK);
             for (; i + S.length() <= e; i += S.length()) {
                 FloatVector v = FloatVector.fromArray(S, x, xOff + i);
-                FloatVector s = VectorMath.sigmoid(v);
-                FloatVector d = s.mul(v.mul(s.neg().add(1f)).add(1f));
-                FloatVector.fromArray(S, dout, doutOff + i).mul(d).intoArray(dx, dxOff + i);
+                FloatVector.fromArray(S, dout, doutOff + i).mul(derivative(v)).intoArray(dx, dxOff + i);
             }
             for (; i < e; i++) dx[dxOff + i] = dout[doutOff + i] * derivative(x[xOff + i]);
         });
+    }
+
+    /** silu'(x) = σ(x)·(1 + x·(1 − σ(x))), lane by lane; the same bits as the scalar form. */
+    static FloatVector derivative(FloatVector x) {
+        FloatVector s = VectorMath.sigmoid(x);
+        return s.mul(x.mul(s.neg().add(1f)).add(1f));
     }
 
     /** silu'(x) = σ(x)·(1 + x·(1 − σ(x))). */

@@ -119,7 +119,7 @@ public final class TrainableVae {
     /** The VAE of a checkpoint folder in either layout (diffusers {@code vae/}, or the original {@code ae.safetensors}). */
     public static TrainableVae load(Path checkpoint) {
         CheckpointFolder folder = CheckpointFolder.detect(checkpoint);
-        VaeConfig cfg = VaeConfig.of(folder);
+        VaeConfig cfg = VaeConfig.read(folder);
         try (TensorStore store = TensorStore.open("vae", folder.vaeFiles())) {
             return of(cfg, AutoencoderKL.weights(cfg, store, null));
         }

@@ -26,7 +26,7 @@ import org.ovis4j.train.testing.TrainingGoldens;
  */
 class TrainingThroughputTest {
     static final Path TINY = TrainingGoldens.tinyModel();
-    static final TransformerConfig CFG = TransformerConfig.of(CheckpointFolder.detect(TINY));
+    static final TransformerConfig CFG = TransformerConfig.read(CheckpointFolder.detect(TINY));
 
     /** Rows a linear module multiplies for a batch, from where its name puts it in the model. */
     static long rows(String module, long b, long n, long t) {

@@ -55,7 +55,7 @@ class FlowMatchingGoldenTest {
     void lossPredictionAndEveryGradientMatchPyTorch() {
         TrainableTransformer model = TrainableTransformer.load(tinyModel());
         assertEquals(105, model.parameters().count());
-        assertEquals(TransformerConfig.of(org.ovis4j.checkpoint.CheckpointFolder.detect(tinyModel())).parameterCount(),
+        assertEquals(TransformerConfig.read(org.ovis4j.checkpoint.CheckpointFolder.detect(tinyModel())).parameterCount(),
                 model.parameters().numel(true));
 
         float[] xt = xt(), target = FlowMatching.target(floats(G, "in.x0"), floats(G, "in.noise"));
