@@ -77,13 +77,16 @@ public final class FloatPanels {
         @Override
         public void pack(int n0, int nr, int k0, int kc, float[] panel, int pOff) {
             final int NR = Gemm.NR;
-            for (int j = 0; j < NR; j++) {
-                if (j < nr) {
-                    int src = off + (n0 + j) * ld + k0;
-                    for (int kk = 0; kk < kc; kk++) panel[pOff + kk * NR + j] = m[src + kk];
-                } else {
-                    for (int kk = 0; kk < kc; kk++) panel[pOff + kk * NR + j] = 0f;
+            // KC steps at a time (a packed source asks for all K at once): that part of the panel,
+            // KC x NR floats, stays in L1 while its NR columns are written one by one.
+            for (int s = 0; s < kc; s += Gemm.KC) {
+                int len = Math.min(Gemm.KC, kc - s), base = pOff + s * NR;
+                for (int j = 0; j < nr; j++) {
+                    int src = off + (n0 + j) * ld + k0 + s;
+                    for (int kk = 0; kk < len; kk++) panel[base + kk * NR + j] = m[src + kk];
                 }
+                for (int j = nr; j < NR; j++)
+                    for (int kk = 0; kk < len; kk++) panel[base + kk * NR + j] = 0f;
             }
         }
     }

@@ -43,13 +43,12 @@ public final class JavaMatmul implements MatmulBackend {
         return new InPlace(weight);
     }
 
-    private static final class InPlace implements Prepared, Gemm.PanelSource {
-        private final Tensor weight;
+    private static final class InPlace implements Prepared {
+        private final Gemm.PanelSource panels;
         private final int n, k;
-        private final ThreadLocal<float[]> row = ThreadLocal.withInitial(() -> new float[Gemm.KC]);
 
         InPlace(Tensor weight) {
-            this.weight = weight;
+            this.panels = TensorPanels.transposed(weight);
             this.n = Math.toIntExact(weight.dim(0));
             this.k = Math.toIntExact(weight.dim(1));
         }
@@ -59,21 +58,7 @@ public final class JavaMatmul implements MatmulBackend {
 
         @Override
         public void multiply(float[] x, int xOff, int ldx, int rows, float[] bias, float[] y, int ldy, int yOff, boolean accumulate) {
-            Gemm.gemm(x, xOff, ldx, rows, k, this, n, bias, y, ldy, yOff, accumulate);
-        }
-
-        @Override
-        public void pack(int n0, int nr, int k0, int kc, float[] panel, int off) {
-            float[] buf = row.get();
-            final int NR = Gemm.NR;
-            for (int j = 0; j < NR; j++) {
-                if (j < nr) {
-                    Widen.read(weight, (long) (n0 + j) * k + k0, buf, 0, kc);
-                    for (int kk = 0; kk < kc; kk++) panel[off + kk * NR + j] = buf[kk];
-                } else {
-                    for (int kk = 0; kk < kc; kk++) panel[off + kk * NR + j] = 0f;
-                }
-            }
+            Gemm.gemm(x, xOff, ldx, rows, k, panels, n, bias, y, ldy, yOff, accumulate);
         }
     }
 }

@@ -10,6 +10,7 @@ import org.ovis4j.checkpoint.OriginalTransformerNames;
 import org.ovis4j.checkpoint.Weights;
 import org.ovis4j.core.OvisException;
 import org.ovis4j.core.safetensors.TensorStore;
+import org.ovis4j.core.tensor.Tensor;
 import org.ovis4j.dit.PositionEmbedding;
 import org.ovis4j.dit.TransformerConfig;
 import org.ovis4j.train.ops.RmsNormOp;
@@ -23,8 +24,13 @@ import org.ovis4j.train.param.Parameters;
  * names, a forward over a batch with one σ per sample that saves what the backward needs into a
  * caller-owned {@link TransformerPass}, and a backward that adds into the parameters' gradients and
  * returns the gradients of the inputs. The model holds nothing that changes during a pass.
+ *
+ * <p>Frozen linear weights (the base under LoRA) are not copied: they stay the checkpoint's tensors,
+ * used in place in their stored dtype ({@link Parameter#stored}), so a bf16 7B base costs its 14.7 GB of
+ * mapped file rather than 29.5 GB of float32. A model built that way by {@link #load} keeps the
+ * checkpoint mapped until {@link #close()}.
  */
-public final class TrainableTransformer {
+public final class TrainableTransformer implements AutoCloseable {
     /**
      * Where parameter values come from when the model is built: a checkpoint, or an initialiser (training
      * from scratch). Returns float32 values for a diffusers name and its shape; the model owns them.
@@ -33,9 +39,27 @@ public final class TrainableTransformer {
     public interface Source {
         float[] values(String name, long[] shape);
 
-        /** Checkpoint weights under diffusers names (any layout), each widened to a float32 copy. */
+        /**
+         * The stored tensor behind {@code name}, for a frozen linear weight used in place (no float32
+         * copy); null when the values exist only as floats (an initialiser).
+         */
+        default Tensor stored(String name, long[] shape) {
+            return null;
+        }
+
+        /** Checkpoint weights under diffusers names (any layout): float32 copies, or the stored tensors in place. */
         static Source of(Weights w) {
-            return (name, shape) -> w.get(name).expectShape(shape).toFloats();
+            return new Source() {
+                @Override
+                public float[] values(String name, long[] shape) {
+                    return w.get(name).expectShape(shape).toFloats();
+                }
+
+                @Override
+                public Tensor stored(String name, long[] shape) {
+                    return w.get(name).expectShape(shape);
+                }
+            };
         }
 
         /** Zeros of every shape: a model whose values are set afterwards through its parameter walk. */
@@ -50,9 +74,13 @@ public final class TrainableTransformer {
     private final Parameter contextNorm;
     private final DoubleBlock[] doubles;
     private final SingleBlock[] singles;
+    /** The mapped checkpoint that stored (frozen, in-place) weights read, when this model owns it. */
+    private TensorStore mapped;
 
     /**
-     * The model from weights under diffusers names; every parameter is copied into a float32 master.
+     * The model from weights under diffusers names. Trained parameters are copied into float32 masters;
+     * frozen linear weights are used in place, so {@code w}'s tensors must stay readable for as long as
+     * the model is used when {@code trainBase} is false (norms and biases are always copied: they are small).
      *
      * @param trainBase whether the checkpoint's parameters are trained (false: frozen, e.g. under LoRA)
      * @param adapters  what each linear module becomes ({@link Adapters#NONE}: itself)
@@ -147,9 +175,25 @@ public final class TrainableTransformer {
     public static TrainableTransformer load(Path checkpoint, boolean trainBase, Adapters adapters) {
         CheckpointFolder folder = CheckpointFolder.detect(checkpoint);
         TransformerConfig cfg = TransformerConfig.read(folder);
-        // The masters are copies: the mapped files are closed once they are read.
-        try (TensorStore store = TensorStore.open("transformer", folder.transformerFiles())) {
-            return new TrainableTransformer(cfg, OriginalTransformerNames.weights(store, cfg, null), trainBase, adapters);
+        TensorStore store = TensorStore.open("transformer", folder.transformerFiles());
+        try {
+            TrainableTransformer model = new TrainableTransformer(cfg, OriginalTransformerNames.weights(store, cfg, null), trainBase, adapters);
+            // Trained masters are copies: the mapped files are closed once read. Frozen weights are read in place.
+            if (trainBase) store.close();
+            else model.mapped = store;
+            return model;
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    /** Unmaps the checkpoint when this model reads frozen weights from it in place (else nothing to do). */
+    @Override
+    public void close() {
+        if (mapped != null) {
+            mapped.close();
+            mapped = null;
         }
     }
 
@@ -172,7 +216,9 @@ public final class TrainableTransformer {
     }
 
     private Projection linear(Source w, String module, int in, int out) {
-        Parameter weight = parameter(w, module + ".weight", out, in);
+        // A frozen weight stays the checkpoint's tensor where there is one (see the class comment).
+        Tensor stored = trainBase ? null : w.stored(module + ".weight", new long[] {out, in});
+        Parameter weight = stored != null ? Parameter.stored(module + ".weight", stored) : parameter(w, module + ".weight", out, in);
         Parameter bias = parameter(w, module + ".bias", out);
         Projection p = adapters.adapt(new DenseProjection(module, weight, bias));
         if (p.in() != in || p.out() != out)

@@ -7,6 +7,9 @@ import org.ovis4j.core.kernel.Gemm;
  * A fully connected layer y = x·Wᵀ + b over float32 master weights W [out, in] (PyTorch layout), and
  * its backward: dX = dY·W, dW = dYᵀ·X, db = Σ_rows dY. All three products go through the project's
  * one GEMM ({@link Gemm}), the weights read where they are (no prepared copy: they change every step).
+ * The weight enters the two products that read it as a panel source of Wᵀ and of W: over float32
+ * arrays ({@link FloatPanels}) or over a frozen checkpoint tensor widened in place
+ * ({@link org.ovis4j.core.kernel.TensorPanels}); the arithmetic is the same for both.
  *
  * <p>Matrices are rows of a float array from an offset with a row stride (ld), so that column blocks
  * of a wider buffer (the attention and MLP halves of a single block's projection input) need no copy.
@@ -17,8 +20,13 @@ public final class LinearOp {
     /** y[yOff + r·ldy + o] = b[o] + Σ_i x[xOff + r·ldx + i]·w[o·in + i] for r < rows; b may be null. */
     public static void forward(float[] x, int xOff, int ldx, int rows, float[] w, float[] b, int in, int out,
                                float[] y, int yOff, int ldy) {
-        Gemm.gemm(x, xOff, ldx, rows, in, FloatPanels.forRows(rows, FloatPanels.transposed(w, 0, in), in, out), out, b,
-                y, ldy, yOff, false);
+        forward(x, xOff, ldx, rows, FloatPanels.transposed(w, 0, in), b, in, out, y, yOff, ldy);
+    }
+
+    /** As above with the weight given as the panel source of Wᵀ (K = in, N = out). */
+    public static void forward(float[] x, int xOff, int ldx, int rows, Gemm.PanelSource wT, float[] b, int in, int out,
+                               float[] y, int yOff, int ldy) {
+        Gemm.gemm(x, xOff, ldx, rows, in, FloatPanels.forRows(rows, wT, in, out), out, b, y, ldy, yOff, false);
     }
 
     /** Contiguous rows: x [rows, in] → y [rows, out]. */
@@ -34,10 +42,16 @@ public final class LinearOp {
     public static void backward(float[] x, int xOff, int ldx, int rows, float[] w, int in, int out,
                                 float[] dy, int dyOff, int lddy,
                                 float[] dx, int dxOff, int lddx, boolean accumulateDx, float[] dw, float[] db) {
+        backward(x, xOff, ldx, rows, FloatPanels.rowMajor(w, 0, in), in, out, dy, dyOff, lddy, dx, dxOff, lddx, accumulateDx, dw, db);
+    }
+
+    /** As above with the weight given as the panel source of W itself (K = out, N = in), which dX = dY·W reads. */
+    public static void backward(float[] x, int xOff, int ldx, int rows, Gemm.PanelSource w, int in, int out,
+                                float[] dy, int dyOff, int lddy,
+                                float[] dx, int dxOff, int lddx, boolean accumulateDx, float[] dw, float[] db) {
         if (rows == 0) return;
         if (dx != null)
-            Gemm.gemm(dy, dyOff, lddy, rows, out, FloatPanels.forRows(rows, FloatPanels.rowMajor(w, 0, in), out, in), in, null,
-                    dx, lddx, dxOff, accumulateDx);
+            Gemm.gemm(dy, dyOff, lddy, rows, out, FloatPanels.forRows(rows, w, out, in), in, null, dx, lddx, dxOff, accumulateDx);
         if (dw != null) {
             // dW [out, in] = dYᵀ [out, rows] · X [rows, in]: the GEMM reads A row-major, so dY is transposed once
             // (rows·out copies against rows·out·in multiply-adds).

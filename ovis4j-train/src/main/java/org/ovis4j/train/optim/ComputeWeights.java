@@ -30,6 +30,7 @@ public final class ComputeWeights {
         this.dtype = dtype;
         if (dtype == DType.BF16) {
             for (Parameter p : params) {
+                if (p.stored() != null) continue; // read in place in its own dtype: nothing to round
                 float[] r = new float[p.size()];
                 rounded.put(p, r);
                 if (!p.trainable()) roundInto(p.value(), r);
@@ -50,6 +51,7 @@ public final class ComputeWeights {
     /** The values a pass reads for {@code p}: the master itself in F32, its bf16-rounded copy in BF16. */
     public float[] of(Parameter p) {
         if (dtype == DType.F32) return p.value();
+        if (p.stored() != null) throw new OvisException("compute weights: " + p.name() + " is read in place from the checkpoint");
         float[] r = rounded.get(p);
         if (r == null) throw new OvisException("compute weights: " + p.name() + " is not a parameter of this model");
         return r;

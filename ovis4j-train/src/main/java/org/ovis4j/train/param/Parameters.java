@@ -8,8 +8,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.ovis4j.core.OvisException;
+import org.ovis4j.core.kernel.Widen;
+import org.ovis4j.core.safetensors.FloatEncoder;
 import org.ovis4j.core.safetensors.SafetensorsWriter;
 import org.ovis4j.core.tensor.DType;
+import org.ovis4j.core.tensor.Tensor;
 
 /**
  * The named parameters of a model under training, in the order the model declared them (diffusers
@@ -60,10 +63,27 @@ public final class Parameters implements Iterable<Parameter> {
         return Collections.unmodifiableCollection(byName.values()).iterator();
     }
 
-    /** Writes every parameter's values (float32, or {@code dtype}) as a safetensors file, atomically. */
+    /**
+     * Writes every parameter's values (float32, or {@code dtype}) as a safetensors file, atomically;
+     * a stored parameter's tensor is widened and converted stretch by stretch as it is written.
+     */
     public void write(Path file, DType dtype, Map<String, String> metadata) {
         SafetensorsWriter w = new SafetensorsWriter();
-        for (Parameter p : byName.values()) w.addFloats(p.name(), dtype, p.shape(), p.value());
+        for (Parameter p : byName.values()) {
+            if (p.stored() == null) {
+                w.addFloats(p.name(), dtype, p.shape(), p.value());
+                continue;
+            }
+            Tensor t = p.stored();
+            w.add(p.name(), dtype, p.shape(), out -> {
+                float[] buf = new float[(int) Math.min(t.numel(), 1 << 16)];
+                for (long at = 0; at < t.numel(); at += buf.length) {
+                    int c = (int) Math.min(buf.length, t.numel() - at);
+                    Widen.read(t, at, buf, 0, c);
+                    FloatEncoder.write(buf, 0, c, dtype, out);
+                }
+            });
+        }
         if (metadata != null) metadata.forEach(w::metadata);
         w.write(file);
     }
