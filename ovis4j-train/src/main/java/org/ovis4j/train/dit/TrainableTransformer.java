@@ -62,6 +62,11 @@ public final class TrainableTransformer implements AutoCloseable {
             };
         }
 
+        /** Checkpoint weights as float32 copies only, frozen ones included. */
+        static Source copies(Weights w) {
+            return (name, shape) -> w.get(name).expectShape(shape).toFloats();
+        }
+
         /** Zeros of every shape: a model whose values are set afterwards through its parameter walk. */
         Source ZEROS = (name, shape) -> new float[Math.toIntExact(org.ovis4j.core.tensor.Tensor.numel(shape))];
     }
@@ -171,15 +176,25 @@ public final class TrainableTransformer implements AutoCloseable {
         return load(checkpoint, true, Adapters.NONE);
     }
 
-    /** A checkpoint folder in either published layout (its transformer only). */
+    /** A checkpoint folder in either published layout (its transformer only); frozen linear weights in place. */
     public static TrainableTransformer load(Path checkpoint, boolean trainBase, Adapters adapters) {
+        return load(checkpoint, trainBase, adapters, true);
+    }
+
+    /**
+     * As above; {@code frozenInPlace} false gives frozen weights float32 copies too, for a frozen model
+     * whose values the caller changes once (a DPO reference moved away from the policy).
+     */
+    public static TrainableTransformer load(Path checkpoint, boolean trainBase, Adapters adapters, boolean frozenInPlace) {
         CheckpointFolder folder = CheckpointFolder.detect(checkpoint);
         TransformerConfig cfg = TransformerConfig.read(folder);
         TensorStore store = TensorStore.open("transformer", folder.transformerFiles());
         try {
-            TrainableTransformer model = new TrainableTransformer(cfg, OriginalTransformerNames.weights(store, cfg, null), trainBase, adapters);
+            Weights w = OriginalTransformerNames.weights(store, cfg, null);
+            boolean inPlace = frozenInPlace && !trainBase;
+            TrainableTransformer model = new TrainableTransformer(cfg, inPlace ? Source.of(w) : Source.copies(w), trainBase, adapters);
             // Trained masters are copies: the mapped files are closed once read. Frozen weights are read in place.
-            if (trainBase) store.close();
+            if (!inPlace) store.close();
             else model.mapped = store;
             return model;
         } catch (RuntimeException e) {

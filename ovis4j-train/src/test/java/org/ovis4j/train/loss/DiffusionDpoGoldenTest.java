@@ -47,7 +47,7 @@ class DiffusionDpoGoldenTest {
 
     /** The frozen reference: the checkpoint with every weight moved by its stored BF16 delta, in float32. */
     static TrainableTransformer reference() {
-        TrainableTransformer ref = TrainableTransformer.load(tinyModel(), false, Adapters.NONE);
+        TrainableTransformer ref = TrainableTransformer.load(tinyModel(), false, Adapters.NONE, false);
         for (Parameter p : ref.parameters()) {
             Tensor delta = tensor(G, "ref_delta." + p.name());
             assertEquals("BF16", delta.dtype().name(), p.name());

