@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.function.Consumer;
 import org.ovis4j.checkpoint.CheckpointFolder;
 import org.ovis4j.core.OvisException;
@@ -142,8 +143,14 @@ public final class TrainingThroughput {
         Adapters adapters = o.loraRank() == 0 ? Adapters.NONE
                 : new LoraAdapters(o.loraRank(), o.loraAlpha(), peftInit(targets, o.loraRank(), o.seed()));
         long t0 = System.nanoTime();
-        TrainableTransformer model = TrainableTransformer.load(o.checkpoint(), o.loraRank() == 0, adapters);
-        double build = (System.nanoTime() - t0) / 1e9;
+        // closing the model unmaps the checkpoint its frozen weights are read from (LoRA)
+        try (TrainableTransformer model = TrainableTransformer.load(o.checkpoint(), o.loraRank() == 0, adapters)) {
+            return measure(o, cfg, model, targets.keySet(), (System.nanoTime() - t0) / 1e9, log);
+        }
+    }
+
+    private static Result measure(Options o, TransformerConfig cfg, TrainableTransformer model, Set<String> loraModules,
+                                  double build, Consumer<String> log) {
         long parameters = model.parameters().numel(false), trained = model.parameters().numel(true);
         log.accept(String.format(Locale.ROOT, "model built in %.1f s: %d parameters, %d trained; %d threads", build,
                 parameters, trained, Parallel.threads()));
@@ -153,7 +160,7 @@ public final class TrainingThroughput {
         TransformerBatch input = batch.input();
         float[] target = FlowMatching.target(batch.x0, batch.noise);
         AdamW adamw = new AdamW(model.parameters(), new AdamW.Hyperparameters(o.lr(), 0.9, 0.999, 1e-8, o.weightDecay()));
-        StepFlops flops = StepFlops.of(cfg, o.batch(), o.imageTokens(), o.textTokens(), o.loraRank() == 0, targets.keySet(),
+        StepFlops flops = StepFlops.of(cfg, o.batch(), o.imageTokens(), o.textTokens(), o.loraRank() == 0, loraModules,
                 o.loraRank(), trained);
 
         int total = o.warmup() + o.steps();
