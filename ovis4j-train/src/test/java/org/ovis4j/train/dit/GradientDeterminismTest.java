@@ -32,10 +32,16 @@ import org.ovis4j.train.testing.TrainingGoldens;
 class GradientDeterminismTest {
     static final TransformerConfig WIDE = new TransformerConfig(64, 64, 1, 1, 16, 8, 64, new int[] {4, 6, 6});
 
+    /** WIDE with seeded random values drawn as the goldens' (through the parameter walk). */
+    private static TrainableTransformer wide() {
+        TrainableTransformer m = new TrainableTransformer(WIDE, TrainableTransformer.Source.ZEROS, true, Adapters.NONE);
+        TransformerInit.apply(m.parameters(), TransformerInit.Scheme.GOLDENS, 3);
+        return m;
+    }
+
     static String digest(String which) {
         boolean tiny = which.equals("tiny");
-        TrainableTransformer model = tiny ? TrainableTransformer.load(TrainingGoldens.tinyModel())
-                : new TrainableTransformer(WIDE, TrainingThroughput.random(WIDE, 3), true, Adapters.NONE);
+        TrainableTransformer model = tiny ? TrainableTransformer.load(TrainingGoldens.tinyModel()) : wide();
         int b = 2, gh = tiny ? 2 : 10, gw = tiny ? 3 : 20, t = tiny ? 5 : 20, n = gh * gw;
         Random r = new Random(9);
         float[] x0 = new float[b * n * 64], noise = new float[x0.length], text = new float[b * t * 64];
