@@ -1,10 +1,18 @@
 package org.ovis4j.train.loss;
 
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
 import org.ovis4j.core.OvisException;
+import org.ovis4j.core.tensor.Tensor;
+import org.ovis4j.train.dit.Adapters;
 import org.ovis4j.train.dit.InputGradients;
 import org.ovis4j.train.dit.TrainableTransformer;
 import org.ovis4j.train.dit.TransformerBatch;
 import org.ovis4j.train.dit.TransformerPass;
+import org.ovis4j.train.param.Parameter;
 
 /**
  * Diffusion-DPO for flow matching (spec 9.5; Wallace et al. 2023 with the velocity error in place of
@@ -136,6 +144,37 @@ public final class DiffusionDpo {
         // the reference needs its prediction only: recomputation mode keeps just the block inputs
         float[] ref = reference.forward(batch, true).prediction();
         return new Step(policy, pass, pairs.pairs(), latents, target, ref);
+    }
+
+    /**
+     * The frozen reference of a DPO run: the checkpoint loaded a second time, every weight a float32 copy,
+     * moved by {@code deltas} (by parameter name) to float32(w + float32(delta)) when there are any, as
+     * the goldens' reference is made (README 9.6: BF16 deltas of 1.5e-4·N(0, 1), so that the policy's and
+     * the reference's errors differ at the start and the logits are not all 0). Without deltas it is the
+     * policy as training begins, Diffusion-DPO's usual reference. Deltas come for every parameter or none:
+     * a partial set would leave a reference that is neither.
+     */
+    public static TrainableTransformer reference(Path checkpoint, Map<String, Tensor> deltas) {
+        TrainableTransformer ref = TrainableTransformer.load(checkpoint, false, Adapters.NONE, false);
+        if (deltas.isEmpty()) return ref;
+        int moved = 0;
+        for (Parameter p : ref.parameters()) {
+            Tensor delta = deltas.get(p.name());
+            if (delta == null) throw new OvisException("Diffusion-DPO reference: no delta for " + p.name() + " (deltas are given for "
+                    + deltas.size() + " of the parameters; give all or none)");
+            if (!Arrays.equals(p.shape(), delta.shape()))
+                throw new OvisException("Diffusion-DPO reference: the delta of " + p.name() + " is " + Arrays.toString(delta.shape())
+                        + ", the parameter " + Arrays.toString(p.shape()));
+            float[] w = p.value(), d = delta.toFloats();
+            for (int i = 0; i < w.length; i++) w[i] = w[i] + d[i];
+            moved++;
+        }
+        if (moved != deltas.size()) {
+            Set<String> names = new HashSet<>(deltas.keySet());
+            for (Parameter p : ref.parameters()) names.remove(p.name());
+            throw new OvisException("Diffusion-DPO reference: deltas for parameters the model does not have: " + names);
+        }
+        return ref;
     }
 
     /** mean over each of {@code rows} equal rows of (prediction − target)², in double. */

@@ -36,7 +36,7 @@ import org.ovis4j.train.param.Parameter;
  */
 class FlowGrpoGoldenTest {
     static final Map<String, Tensor> G = read("grpo.safetensors");
-    static final String PREFIX = "transformer.", A = ".lora_A.weight", B = ".lora_B.weight";
+    static final String PREFIX = "transformer.", A = ".lora_A.weight";
     static final int SAMPLES = 2, N = 6, T = 5;
     static final double TOL = 2e-4, SCALAR_TOL = 1e-5, KL_TOL = 1e-4;
 
@@ -58,15 +58,9 @@ class FlowGrpoGoldenTest {
 
     /** The policy: the tiny transformer with the file's adapters at hp.lora_scale, base frozen. */
     static TrainableTransformer policy() {
-        Map<String, LoraAdapters.Weights> m = new LinkedHashMap<>();
-        int rank = -1;
-        for (String key : G.keySet())
-            if (key.startsWith(PREFIX) && key.endsWith(A)) {
-                String module = key.substring(PREFIX.length(), key.length() - A.length());
-                m.put(module, new LoraAdapters.Weights(floats(G, key), floats(G, PREFIX + module + B)));
-                rank = (int) tensor(G, key).dim(0);
-            }
+        Map<String, LoraAdapters.Weights> m = LoraAdapters.stored(G, PREFIX);
         assertEquals(26, m.size());
+        int rank = LoraAdapters.storedRank(G, PREFIX);
         LoraAdapters lora = new LoraAdapters(rank, hp("lora_scale") * rank, m);
         assertEquals(hp("lora_scale"), lora.scale(), 0);
         return TrainableTransformer.load(tinyModel(), false, lora);
