@@ -1,5 +1,6 @@
 package org.ovis4j.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,9 +15,13 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.ovis4j.core.safetensors.SafetensorsFile;
+import org.ovis4j.core.safetensors.SafetensorsWriter;
+import org.ovis4j.core.tensor.DType;
 import org.ovis4j.core.tensor.Tensor;
 
 /**
@@ -26,8 +31,9 @@ import org.ovis4j.core.tensor.Tensor;
  * and for gradients at least 1e-2 of the file's largest parameter gradient; losses and norms 1e-5
  * relative; exactly-zero gradients (the VAE's key biases) 1e-6 of the largest parameter gradient
  * absolute; AdamW parameters end to end at 2e-5 absolute except the rounding-sensitive elements.
- * The justification of each bound is in FlowMatchingGoldenTest, LoraGoldenTest, VaeGoldenTest and
- * below for AdamW.
+ * Diffusion-DPO and Flow-GRPO keep the bounds of their golden tests (below). The justification of each
+ * bound is in FlowMatchingGoldenTest, LoraGoldenTest, VaeGoldenTest, DiffusionDpoGoldenTest,
+ * FlowGrpoGoldenTest and below for AdamW.
  */
 class TrainStepCliTest {
     static final Path GOLDENS = Path.of("../ovis4j-train/src/test/resources/goldens").toAbsolutePath().normalize();
@@ -168,20 +174,143 @@ class TrainStepCliTest {
                 worstSensitive.getOrDefault("param2", 0.0), worstM);
     }
 
+    /** The golden's results: every key but the batch (in.*, hp.*, the reference deltas and the LoRA weights it carries). */
+    private static Set<String> results(Map<String, Tensor> golden) {
+        Set<String> keys = new TreeSet<>();
+        for (String k : golden.keySet())
+            if (!k.startsWith("in.") && !k.startsWith("hp.") && !k.startsWith("ref_delta.") && !(k.startsWith("transformer.") && k.contains(".lora_")))
+                keys.add(k);
+        return keys;
+    }
+
+    /** The output has exactly the golden's result keys, each with the golden's dtype and shape. */
+    private static void assertSameKeys(Map<String, Tensor> golden, Map<String, Tensor> out) {
+        assertEquals(results(golden), new TreeSet<>(out.keySet()));
+        for (String k : out.keySet()) {
+            assertEquals(golden.get(k).dtype(), out.get(k).dtype(), k);
+            assertArrayEquals(golden.get(k).shape(), out.get(k).shape(), k);
+        }
+    }
+
+    private static double[] d(Map<String, Tensor> m, String name) {
+        Tensor t = m.get(name);
+        double[] v = new double[(int) t.numel()];
+        for (int i = 0; i < v.length; i++) v[i] = t.getDouble(i);
+        return v;
+    }
+
+    /** Each value within {@code rel} of its golden value, relative; returns the worst relative error. */
+    private static double relative(String k, Map<String, Tensor> g, Map<String, Tensor> out, double rel) {
+        double[] e = d(g, k), a = d(out, k);
+        double worst = 0;
+        for (int i = 0; i < e.length; i++) {
+            assertRelative(k + "[" + i + "]", e[i], a[i], rel);
+            worst = Math.max(worst, Math.abs(a[i] - e[i]) / Math.abs(e[i]));
+        }
+        return worst;
+    }
+
+    /**
+     * Diffusion-DPO (goldens README 9.6) with the reference loaded from the checkpoint a second time and
+     * moved by the batch's ref_delta.*, every result key compared with the bounds of DiffusionDpoGoldenTest
+     * (README 9.9): x_t, pred, ref_pred 2e-4 of the scale (plain forwards, the reference's own error ≤ 3.1e-5);
+     * the four errors 1e-5 relative; logits 2e-3 of max|logits| and the loss 2e-3 relative, gradients 3e-3
+     * of the scale (floor 1e-2 of the largest): these are err − ref_err (~1e-3 of err) times β/2 = 1000,
+     * where the reference's float32 values alone are off float64 by 4.4e-4 (logits), 2.2e-4 (loss), 4.6e-4
+     * (gradients), and ours independently by as much.
+     */
     @Test
-    void dpoAndGrpoBatchesAreNotSupportedYet() {
-        CliTest.Result r = CliTest.run("train", "step", "--model", MODEL.toString(), "--batch", TRAINING.resolve("dpo.safetensors").toString(),
-                "--out", dir.resolve("o.safetensors").toString());
-        CliTest.assertOneLineError(r, "a Diffusion-DPO batch (in.x_w, in.x_l); train step does not support DPO yet");
-        r = CliTest.run("train", "step", "--model", MODEL.toString(), "--batch", TRAINING.resolve("grpo.safetensors").toString(),
-                "--out", dir.resolve("o.safetensors").toString());
-        CliTest.assertOneLineError(r, "train step does not support GRPO yet");
+    void dpoStep() {
+        Map<String, Tensor> g = read(TRAINING.resolve("dpo.safetensors")), out = step("dpo.safetensors");
+        assertSameKeys(g, out);
+        double floor = 1e-2 * maxAbs(g, "grad."), worstTensor = 0, worstErr = 0, worstLogits = 0, worstLoss = 0, worstGrad = 0;
+        int grads = 0;
+        for (String k : out.keySet()) {
+            switch (k) {
+                case "x_t", "pred", "ref_pred" -> worstTensor = Math.max(worstTensor, assertScaled(k, f(g, k), f(out, k), TOL, 0));
+                case "err_w", "err_l", "ref_err_w", "ref_err_l" -> worstErr = Math.max(worstErr, relative(k, g, out, SCALAR));
+                case "logits" -> worstLogits = assertScaled(k, f(g, k), f(out, k), 2e-3, 0);
+                case "loss" -> worstLoss = relative(k, g, out, 2e-3);
+                default -> {
+                    assertTrue(k.startsWith("grad."), "no rule for " + k);
+                    worstGrad = Math.max(worstGrad, assertScaled(k, f(g, k), f(out, k), 3e-3, floor));
+                    grads++;
+                }
+            }
+        }
+        assertEquals(105, grads);
+        System.out.printf("train step dpo: tensors %.3g of scale, errors %.3g relative, logits %.3g of scale, loss %.3g relative, "
+                + "gradients %.3g of scale%n", worstTensor, worstErr, worstLogits, worstLoss, worstGrad);
+    }
+
+    /**
+     * Flow-GRPO (goldens README 9.7): the sampling pass, the training pass on the stored transition with the
+     * stored old log-probabilities and raw advantages, the reference with the adapters off, the group
+     * advantages of the stored rewards, every result key compared with the bounds of FlowGrpoGoldenTest
+     * (README 9.9): velocities and means 2e-4 of the scale and LoRA gradients 2e-4 of the scale (floor 1e-2
+     * of the largest; the reference's float32 error ≤ 2.7e-5); log-probabilities, ratio and the float64
+     * losses 1e-5 relative (f32 against f64: 4.4e-8); KL terms and approx_kl 1e-4 relative (means of
+     * squared differences of close numbers, f32 against f64: 6.5e-6). The schedule values, the clamped
+     * advantages, clipfrac and the group advantages are the same IEEE operations on stored inputs: exact;
+     * std_dev_t within 1 float32 ulp (one of PyTorch's CPU kernels rounds sample 1 up, FlowGrpoGoldenTest).
+     */
+    @Test
+    void grpoStep() {
+        Map<String, Tensor> g = read(TRAINING.resolve("grpo.safetensors")), out = step("grpo.safetensors");
+        assertSameKeys(g, out);
+        double floor = 1e-2 * maxAbs(g, "grad."), worstTensor = 0, worstScalar = 0, worstKl = 0, worstGrad = 0;
+        int grads = 0;
+        for (String k : out.keySet()) {
+            switch (k) {
+                case "sample.noise_pred", "sample.prev_sample", "noise_pred_uncond", "noise_pred_text", "noise_pred", "prev_sample_mean",
+                     "ref.noise_pred", "ref.prev_sample_mean" -> worstTensor = Math.max(worstTensor, assertScaled(k, f(g, k), f(out, k), TOL, 0));
+                case "sample.log_prob", "log_prob", "ref.log_prob", "ratio", "unclipped_loss", "clipped_loss", "policy_loss", "loss" ->
+                        worstScalar = Math.max(worstScalar, relative(k, g, out, SCALAR));
+                case "kl_per_sample", "kl_loss", "approx_kl" -> worstKl = Math.max(worstKl, relative(k, g, out, 1e-4));
+                case "sigma", "sigma_next", "sigma_max", "timestep_in", "advantages", "clipfrac", "adv.advantages_global_std",
+                     "adv.advantages_group_std" -> assertArrayEquals(d(g, k), d(out, k), 0, k);
+                case "std_dev_t" -> {
+                    float[] e = f(g, k), a = f(out, k);
+                    for (int i = 0; i < e.length; i++) assertEquals(e[i], a[i], Math.ulp(e[i]), k + "[" + i + "]");
+                }
+                default -> {
+                    assertTrue(k.startsWith("grad.transformer.") && k.contains(".lora_"), "no rule for " + k);
+                    worstGrad = Math.max(worstGrad, assertScaled(k, f(g, k), f(out, k), TOL, floor));
+                    grads++;
+                }
+            }
+        }
+        assertEquals(52, grads);
+        System.out.printf("train step grpo: tensors %.3g of scale, log-probs/ratio/losses %.3g relative, KL terms %.3g relative, "
+                + "LoRA gradients %.3g of scale, loss %.9g (golden %.9g)%n", worstTensor, worstScalar, worstKl, worstGrad,
+                out.get("loss").getDouble(0), g.get("loss").getDouble(0));
+    }
+
+    @Test
+    void batchesOfNoKnownKindAndMisuseAreOneLineErrors() throws Exception {
+        Path odd = dir.resolve("odd.safetensors");
+        new SafetensorsWriter().addFloats("in.latents", DType.F32, new long[] {2}, new float[] {1, 2})
+                .addFloats("in.reward", DType.F32, new long[] {1}, new float[] {0.5f}).write(odd);
+        CliTest.Result r = CliTest.run("train", "step", "--model", MODEL.toString(), "--batch", odd.toString(), "--out", dir.resolve("o.safetensors").toString());
+        CliTest.assertOneLineError(r, "odd.safetensors: not a training batch: expected in.x0 (flow matching, LoRA with "
+                + "transformer.<module>.lora_A.weight), in.image (VAE), in.x_w and in.x_l (Diffusion-DPO) or in.x_t with in.prev_sample, "
+                + "in.old_log_prob or in.variance_noise (Flow-GRPO); it holds in.latents, in.reward");
         r = CliTest.run("train", "step", "--model", MODEL.toString(), "--batch", MODEL.resolve("vae/diffusion_pytorch_model.safetensors").toString(),
                 "--out", dir.resolve("o.safetensors").toString());
-        CliTest.assertOneLineError(r, "not a training batch");
-        r = CliTest.run("train", "step", "--model", MODEL.toString(), "--batch", TRAINING.resolve("vae.safetensors").toString(),
-                "--adamw", TRAINING.resolve("adamw.safetensors").toString(), "--out", dir.resolve("o.safetensors").toString());
-        CliTest.assertOneLineError(r, "--adamw steps a transformer batch");
+        CliTest.assertOneLineError(r, "not a training batch: expected in.x0");
+        // a GRPO batch without the LoRA whose adapters-off view is the reference
+        Path bare = dir.resolve("bare.safetensors");
+        new SafetensorsWriter().addFloats("in.x_t", DType.F32, new long[] {1, 6, 64}, new float[6 * 64])
+                .addFloats("in.prev_sample", DType.F32, new long[] {1, 6, 64}, new float[6 * 64]).write(bare);
+        r = CliTest.run("train", "step", "--model", MODEL.toString(), "--batch", bare.toString(), "--out", dir.resolve("o.safetensors").toString());
+        CliTest.assertOneLineError(r, "a Flow-GRPO batch needs the policy's LoRA");
+        // the goldens have AdamW vectors for flow matching only
+        for (String[] c : new String[][] {{"vae.safetensors", "VAE"}, {"dpo.safetensors", "Diffusion-DPO"}, {"grpo.safetensors", "Flow-GRPO"}}) {
+            r = CliTest.run("train", "step", "--model", MODEL.toString(), "--batch", TRAINING.resolve(c[0]).toString(),
+                    "--adamw", TRAINING.resolve("adamw.safetensors").toString(), "--out", dir.resolve("o.safetensors").toString());
+            CliTest.assertOneLineError(r, "--adamw steps a flow-matching or LoRA batch (the goldens' AdamW vectors); "
+                    + TRAINING.resolve(c[0]) + " is a " + c[1] + " batch");
+        }
         r = CliTest.run("train", "step", "--model", MODEL.toString(), "--batch", dir.resolve("none.safetensors").toString(),
                 "--out", dir.resolve("o.safetensors").toString());
         CliTest.assertOneLineError(r, "none.safetensors: file not found");
