@@ -10,8 +10,9 @@ import picocli.CommandLine.Option;
 
 @Command(name = "step", mixinStandardHelpOptions = true,
         description = {"One training step on a batch stored with the keys of the goldens' training vectors (flow matching, "
-                + "LoRA or VAE, told apart by their keys); writes the loss, the intermediates and every gradient under the same keys.",
-                "With --adamw: clipping and two AdamW steps with that file's hp.* and second batch (in.step2.*)."})
+                + "LoRA, VAE, Diffusion-DPO or Flow-GRPO, told apart by their keys); writes the loss, the intermediates and every "
+                + "gradient under the same keys.",
+                "With --adamw (flow-matching and LoRA batches): clipping and two AdamW steps with that file's hp.* and second batch (in.step2.*)."})
 final class TrainStepCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Checkpoint folder whose transformer (or VAE) the batch is for.")
     Path model;
