@@ -59,9 +59,9 @@ import org.ovis4j.train.vae.VaeActivations;
  *       {@code loss}, {@code grad.<parameter>};</li>
  *   <li>Flow-GRPO ({@code in.x_t}, {@code in.prompt_embeds}, {@code in.negative_prompt_embeds}, ids,
  *       {@code in.sigmas}, {@code in.timesteps}, {@code in.step_index}, {@code in.advantages_raw}, the
- *       policy's LoRA {@code transformer.<module>.lora_*} with {@code hp.lora_scale}, {@code hp.*} knobs,
- *       and the transition: {@code in.prev_sample} and {@code in.old_log_prob}, or {@code in.variance_noise}
- *       to sample it): the reference is the policy with its adapters off. Writes, with
+ *       policy's LoRA {@code transformer.<module>.lora_*} with {@code hp.lora_scale}, the {@code hp.*}
+ *       knobs (flow_grpo's GRPO config where absent), and the transition: {@code in.prev_sample} and
+ *       {@code in.old_log_prob}, or {@code in.variance_noise} to sample it): the reference is the policy with its adapters off. Writes, with
  *       {@code in.variance_noise}, the sampling pass {@code sample.*}; the step's {@code sigma},
  *       {@code sigma_next}, {@code sigma_max}, {@code timestep_in}, {@code std_dev_t}; the training pass
  *       {@code noise_pred_uncond}, {@code noise_pred_text}, {@code noise_pred}, {@code prev_sample_mean},

@@ -1,10 +1,19 @@
 package org.ovis4j.train.lora;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.ovis4j.train.testing.GradCheck.*;
 
+import java.lang.foreign.Arena;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.ovis4j.core.OvisException;
+import org.ovis4j.core.tensor.Tensor;
 import org.ovis4j.train.dit.DenseProjection;
 import org.ovis4j.train.param.Parameter;
 
@@ -57,5 +66,25 @@ class LoraAdapterTest {
                         assertClose("dA fd " + at, numeric(ad, v -> dot(naive(xd, wd, bd, v, bbd, s, m, in, out, r), g), 40), pa.grad(), TOL);
                         assertClose("dB fd " + at, numeric(bbd, v -> dot(naive(xd, wd, bd, ad, v, s, m, in, out, r), g), 40), pb.grad(), TOL);
                     }
+    }
+
+    /** Adapters stored under diffusers' names are read by module; a lone A or B, or ranks that differ, are refused. */
+    @Test
+    void storedAdaptersAreReadByModuleAndCheckedInPairs() {
+        Arena arena = Arena.ofAuto();
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        m.put("transformer.a.to_q.lora_A.weight", Tensor.ofFloats("a", new long[] {2, 3}, new float[] {1, 2, 3, 4, 5, 6}, arena));
+        m.put("transformer.a.to_q.lora_B.weight", Tensor.ofFloats("b", new long[] {1, 2}, new float[] {7, 8}, arena));
+        m.put("in.x0", Tensor.ofFloats("x", new long[] {1}, new float[] {0}, arena));
+        var stored = LoraAdapters.stored(m, "transformer.");
+        assertEquals(Set.of("a.to_q"), stored.keySet());
+        assertArrayEquals(new float[] {7, 8}, stored.get("a.to_q").b());
+        assertEquals(2, LoraAdapters.storedRank(m, "transformer."));
+        m.put("transformer.c.lora_A.weight", Tensor.ofFloats("c", new long[] {1, 3}, new float[3], arena));
+        assertThrows(OvisException.class, () -> LoraAdapters.stored(m, "transformer."));
+        assertThrows(OvisException.class, () -> LoraAdapters.storedRank(m, "transformer."));
+        m.remove("transformer.c.lora_A.weight");
+        m.put("transformer.c.lora_B.weight", Tensor.ofFloats("c", new long[] {1, 2}, new float[2], arena));
+        assertThrows(OvisException.class, () -> LoraAdapters.stored(m, "transformer."));
     }
 }

@@ -118,6 +118,27 @@ class DiffusionDpoGoldenTest {
         assertThrows(OvisException.class, () -> dpo.forward(policy, policy, pairs(), false));
     }
 
+    /** The reference's deltas come for every parameter or none, each of its parameter's shape: anything else is refused. */
+    @Test
+    void referenceDeltasAreAllOrNoneAndOfTheParametersShapes() {
+        Map<String, Tensor> deltas = new LinkedHashMap<>();
+        for (String k : G.keySet()) if (k.startsWith("ref_delta.")) deltas.put(k.substring("ref_delta.".length()), G.get(k));
+        Map<String, Tensor> partial = new LinkedHashMap<>(deltas);
+        partial.remove("proj_out.bias");
+        assertThrows(OvisException.class, () -> DiffusionDpo.reference(tinyModel(), partial));
+        Map<String, Tensor> extra = new LinkedHashMap<>(deltas);
+        extra.put("no_such.weight", G.get("ref_delta.proj_out.bias"));
+        assertThrows(OvisException.class, () -> DiffusionDpo.reference(tinyModel(), extra));
+        Map<String, Tensor> misshapen = new LinkedHashMap<>(deltas);
+        misshapen.put("proj_out.bias", G.get("ref_delta.x_embedder.bias"));
+        assertThrows(OvisException.class, () -> DiffusionDpo.reference(tinyModel(), misshapen));
+        // the moved weights are float32(w + float32(delta)), nothing else
+        TrainableTransformer policy = TrainableTransformer.load(tinyModel()), moved = DiffusionDpo.reference(tinyModel(), deltas);
+        float[] w = policy.parameters().get("proj_out.weight").value(), d = deltas.get("proj_out.weight").toFloats();
+        float[] r = moved.parameters().get("proj_out.weight").value();
+        for (int i = 0; i < w.length; i++) assertEquals(w[i] + d[i], r[i], 0);
+    }
+
     private static float[] stack(float[] x) {
         float[] s = Arrays.copyOf(x, 2 * x.length);
         System.arraycopy(x, 0, s, x.length, x.length);
