@@ -6,14 +6,17 @@ import java.util.Map;
 import org.ovis4j.core.image.PngWriter;
 
 /**
- * The loss curve as a PNG, drawn pixel by pixel (no AWT, no fonts needed): axes with ticks labelled
- * by a built-in 5x7 bitmap font, each step's loss in light blue and a moving average (window of 5 % of
- * the steps, at least 1) in dark blue. Linear axes from step 0 and loss 0 to rounded-up maxima.
+ * Line plots of a run as PNGs, drawn pixel by pixel (no AWT, no fonts needed): axes with ticks labelled
+ * by a built-in 5x7 bitmap font, linear axes from 0 to rounded-up maxima. The loss curve: each step's
+ * loss in light blue and a moving average (window of 5 % of the steps, at least 1) in dark blue. The
+ * learning curve: OCR word accuracy and NED (both in [0, 1]) against the samples seen, as points joined
+ * by lines.
  */
 final class LossPlot {
     static final int WIDTH = 720, HEIGHT = 420;
     private static final int LEFT = 70, RIGHT = 20, TOP = 20, BOTTOM = 50, SCALE = 2;
-    private static final int[] AXIS = {40, 40, 40}, GRID = {225, 225, 225}, RAW = {160, 190, 235}, SMOOTH = {20, 60, 160};
+    private static final int[] AXIS = {40, 40, 40}, GRID = {225, 225, 225}, RAW = {160, 190, 235}, SMOOTH = {20, 60, 160},
+            SECOND = {200, 90, 30};
 
     /** 5x7 glyphs, rows top to bottom, '#' = ink. */
     private static final Map<Character, String[]> GLYPHS = Map.ofEntries(
@@ -29,13 +32,31 @@ final class LossPlot {
             Map.entry('9', new String[] {" ### ", "#   #", "#   #", " ####", "    #", "   # ", " ##  "}),
             Map.entry('.', new String[] {"     ", "     ", "     ", "     ", "     ", " ##  ", " ##  "}),
             Map.entry('-', new String[] {"     ", "     ", "     ", "#####", "     ", "     ", "     "}),
+            Map.entry('(', new String[] {"   # ", "  #  ", " #   ", " #   ", " #   ", "  #  ", "   # "}),
+            Map.entry(')', new String[] {" #   ", "  #  ", "   # ", "   # ", "   # ", "  #  ", " #   "}),
+            Map.entry(',', new String[] {"     ", "     ", "     ", "     ", " ##  ", "  #  ", " #   "}),
+            Map.entry('N', new String[] {"#   #", "##  #", "# # #", "#  ##", "#   #", "#   #", "#   #"}),
+            Map.entry('E', new String[] {"#####", "#    ", "#    ", "#### ", "#    ", "#    ", "#####"}),
+            Map.entry('D', new String[] {"#### ", "#   #", "#   #", "#   #", "#   #", "#   #", "#### "}),
+            Map.entry('a', new String[] {"     ", "     ", " ### ", "    #", " ####", "#   #", " ####"}),
+            Map.entry('c', new String[] {"     ", "     ", " ### ", "#    ", "#    ", "#   #", " ### "}),
+            Map.entry('d', new String[] {"    #", "    #", " ## #", "#  ##", "#   #", "#   #", " ####"}),
             Map.entry('e', new String[] {"     ", "     ", " ### ", "#   #", "#####", "#    ", " ### "}),
+            Map.entry('l', new String[] {" ##  ", "  #  ", "  #  ", "  #  ", "  #  ", "  #  ", " ### "}),
+            Map.entry('m', new String[] {"     ", "     ", "## # ", "# # #", "# # #", "#   #", "#   #"}),
+            Map.entry('n', new String[] {"     ", "     ", "# ## ", "##  #", "#   #", "#   #", "#   #"}),
+            Map.entry('o', new String[] {"     ", "     ", " ### ", "#   #", "#   #", "#   #", " ### "}),
+            Map.entry('p', new String[] {"     ", "     ", "#### ", "#   #", "#### ", "#    ", "#    "}),
+            Map.entry('r', new String[] {"     ", "     ", "# ## ", "##  #", "#    ", "#    ", "#    "}),
             Map.entry('s', new String[] {"     ", "     ", " ####", "#    ", " ### ", "    #", "#### "}),
             Map.entry('t', new String[] {" #   ", " #   ", "###  ", " #   ", " #   ", " #  #", "  ## "}),
-            Map.entry('p', new String[] {"     ", "     ", "#### ", "#   #", "#### ", "#    ", "#    "}),
-            Map.entry('l', new String[] {" ##  ", "  #  ", "  #  ", "  #  ", "  #  ", "  #  ", " ### "}),
-            Map.entry('o', new String[] {"     ", "     ", " ### ", "#   #", "#   #", "#   #", " ### "}),
+            Map.entry('u', new String[] {"     ", "     ", "#   #", "#   #", "#   #", "#  ##", " ## #"}),
+            Map.entry('w', new String[] {"     ", "     ", "#   #", "#   #", "# # #", "# # #", " # # "}),
+            Map.entry('y', new String[] {"     ", "     ", "#   #", "#   #", " ####", "    #", " ### "}),
             Map.entry(' ', new String[] {"     ", "     ", "     ", "     ", "     ", "     ", "     "}));
+
+    /** One line of a plot: its points in x order, its colour, and whether a moving average is drawn over it. */
+    record Series(double[] x, double[] y, int[] color, boolean smoothed) {}
 
     private final byte[] rgb = new byte[WIDTH * HEIGHT * 3];
 
@@ -45,25 +66,45 @@ final class LossPlot {
 
     /** Writes the plot of {@code rows} to {@code file} (atomically, by the PNG writer). */
     static void write(Path file, List<LossLog.Row> rows) {
-        LossPlot p = new LossPlot();
-        p.draw(rows);
-        PngWriter.write(file, p.rgb, WIDTH, HEIGHT, Map.of("Title", "ovis4j training loss"));
+        PngWriter.write(file, render(rows), WIDTH, HEIGHT, Map.of("Title", "ovis4j training loss"));
     }
 
     /** The drawn pixels (RGB, row-major), for tests. */
     static byte[] render(List<LossLog.Row> rows) {
+        double[] x = new double[rows.size()], y = new double[rows.size()];
+        for (int i = 0; i < rows.size(); i++) {
+            x[i] = rows.get(i).step();
+            y[i] = rows.get(i).loss();
+        }
         LossPlot p = new LossPlot();
-        p.draw(rows);
+        p.draw("step", "loss", 0, List.of(new Series(x, y, RAW, true)));
         return p.rgb;
     }
 
-    private void draw(List<LossLog.Row> rows) {
+    /** The learning curve: word accuracy (dark blue) and NED (orange) in [0, 1] against the samples seen. */
+    static void writeLearningCurve(Path file, List<LearningCurve.Row> rows) {
+        double[] x = new double[rows.size()], acc = new double[rows.size()], ned = new double[rows.size()];
+        for (int i = 0; i < rows.size(); i++) {
+            x[i] = rows.get(i).samples();
+            acc[i] = rows.get(i).wordAccuracy();
+            ned[i] = rows.get(i).ned();
+        }
+        LossPlot p = new LossPlot();
+        p.draw("samples seen", "word accuracy (NED)", 1, List.of(new Series(x, ned, SECOND, false), new Series(x, acc, SMOOTH, false)));
+        PngWriter.write(file, p.rgb, WIDTH, HEIGHT, Map.of("Title", "ovis4j learning curve (OCR of the evaluation prompts)"));
+    }
+
+    /** {@code fixedYMax} > 0: the y axis ends there; else at the data's rounded-up maximum. */
+    private void draw(String xName, String yName, double fixedYMax, List<Series> series) {
         int x0 = LEFT, x1 = WIDTH - RIGHT, y0 = HEIGHT - BOTTOM, y1 = TOP;
-        long lastStep = rows.isEmpty() ? 1 : Math.max(1, rows.getLast().step());
-        double maxLoss = 0;
-        for (LossLog.Row r : rows) if (Double.isFinite(r.loss())) maxLoss = Math.max(maxLoss, r.loss());
-        double yTick = nice(maxLoss > 0 ? maxLoss / 5 : 0.2), yMax = Math.ceil((maxLoss > 0 ? maxLoss : 1) / yTick) * yTick;
-        double xTick = Math.max(1, nice(lastStep / 6.0)), xMax = Math.ceil(lastStep / xTick) * xTick;
+        double lastX = 1, maxY = 0;
+        for (Series s : series) {
+            if (s.x().length > 0) lastX = Math.max(lastX, s.x()[s.x().length - 1]);
+            for (double v : s.y()) if (Double.isFinite(v)) maxY = Math.max(maxY, v);
+        }
+        if (fixedYMax > 0) maxY = fixedYMax;
+        double yTick = nice(maxY > 0 ? maxY / 5 : 0.2), yMax = Math.ceil((maxY > 0 ? maxY : 1) / yTick) * yTick;
+        double xTick = Math.max(1, nice(lastX / 6.0)), xMax = Math.ceil(lastX / xTick) * xTick;
 
         for (int k = 0; k * yTick <= yMax * (1 + 1e-9); k++) {
             int y = (int) Math.round(y0 - (y0 - y1) * (k * yTick / yMax));
@@ -78,24 +119,29 @@ final class LossPlot {
             String label = Long.toString(Math.round(k * xTick));
             text(label, x - width(label) / 2, y0 + 9);
         }
-        text("step", (x0 + x1) / 2 - width("step") / 2, y0 + 30);
-        text("loss", x0 + 8, 2);
+        text(xName, (x0 + x1) / 2 - width(xName) / 2, y0 + 30);
+        text(yName, x0 + 8, 2);
         line(x0, y0, x1, y0, AXIS);
         line(x0, y0, x0, y1, AXIS);
+        for (Series s : series) drawSeries(s, xMax, yMax, x0, x1, y0, y1);
+    }
 
-        int window = Math.max(1, rows.size() / 20);
+    private void drawSeries(Series s, double xMax, double yMax, int x0, int x1, int y0, int y1) {
+        int n = s.x().length;
+        int window = s.smoothed() ? Math.max(1, n / 20) : 1;
         double sum = 0;
         int prevX = -1, prevY = -1, prevSx = -1, prevSy = -1;
-        for (int i = 0; i < rows.size(); i++) {
-            LossLog.Row r = rows.get(i);
-            sum += r.loss();
-            if (i >= window) sum -= rows.get(i - window).loss();
-            int x = (int) Math.round(x0 + (x1 - x0) * (r.step() / xMax));
-            int y = yPixel(r.loss(), yMax, y0, y1);
+        int[] raw = s.smoothed() ? s.color() : null, mean = s.smoothed() ? SMOOTH : s.color();
+        for (int i = 0; i < n; i++) {
+            sum += s.y()[i];
+            if (i >= window) sum -= s.y()[i - window];
+            int x = (int) Math.round(x0 + (x1 - x0) * (s.x()[i] / xMax));
+            int y = yPixel(s.y()[i], yMax, y0, y1);
             int sy = yPixel(sum / Math.min(i + 1, window), yMax, y0, y1);
+            if (raw == null) dot(x, sy, mean);
             if (prevX >= 0) {
-                line(prevX, prevY, x, y, RAW);
-                if (i >= window) line(prevSx, prevSy, x, sy, SMOOTH);
+                if (raw != null) line(prevX, prevY, x, y, raw);
+                if (i >= window) line(prevSx, prevSy, x, sy, mean);
             }
             prevX = x;
             prevY = y;
@@ -104,6 +150,11 @@ final class LossPlot {
                 prevSy = sy;
             }
         }
+    }
+
+    private void dot(int x, int y, int[] color) {
+        for (int dy = -2; dy <= 2; dy++)
+            for (int dx = -2; dx <= 2; dx++) set(x + dx, y + dy, color);
     }
 
     private static int yPixel(double loss, double yMax, int y0, int y1) {

@@ -17,44 +17,63 @@ import org.ovis4j.pipeline.OvisImage;
 import org.ovis4j.pipeline.Precision;
 
 /**
- * Renders the run's fixed sample prompts with the current weights through the inference pipeline
- * itself, so a sample is what {@code ovis4j generate} would draw from the same weights: trained
- * transformer weights are written as a complete model folder ({@link TransformerFolder}: the
- * transformer, the base's other components linked) that {@link OvisImage} loads, and removed afterwards;
- * LoRA adapters are given to the pipeline over the unchanged base ({@code generate --lora}'s path).
- * Prompt i uses seed {@code seed + i}, the same at every step, so successive samples differ only by
- * training. Images go to {@code samples/step-NNNNNN/NN.png}.
+ * Draws a fixed list of prompts with the current weights through the inference pipeline itself, so an
+ * image is what {@code ovis4j generate} would draw from the same weights: trained transformer weights
+ * are written as a complete model folder ({@link TransformerFolder}: the transformer, the base's other
+ * components linked) that {@link OvisImage} loads, and removed afterwards; LoRA adapters are given to the
+ * pipeline over the unchanged base ({@code generate --lora}'s path). Prompt i uses seed
+ * {@code seed + i}, the same at every step, so successive images differ only by training. Images go to
+ * {@code <folder>/step-NNNNNN/<name>.png}. The run's samples ({@code samples/}, names 00, 01, ...) and
+ * its learning curve ({@code eval/}, the evaluation prompts' ids) are both drawn by it.
  */
 final class SampleRenderer {
-    private final TrainConfig.Samples samples;
+    /** A prompt and the name of its image file (without .png). */
+    record Prompt(String name, String text) {}
+
+    private final List<Prompt> prompts;
+    private final TrainConfig.Drawing drawing;
     private final CheckpointFolder base;
     private final TransformerConfig config;
     private final int width, height, maxSequenceLength;
     private final Path root;
 
-    /** {@code writesTransformer}: samples of trained transformer weights (else of LoRA adapters over the base). */
-    SampleRenderer(TrainConfig.Samples samples, CheckpointFolder base, TransformerConfig config, boolean writesTransformer, int trainWidth,
-                   int trainHeight, int trainMsl, Path runRoot) {
-        if (writesTransformer && !TransformerFolder.canComplete(base))
-            throw new OvisException(base.root() + ": rendering samples needs a diffusers-layout model folder (this one is "
-                    + base.layout().name().toLowerCase() + "); remove \"samples\" from the config or use the diffusers layout");
-        this.samples = samples;
-        this.base = base;
-        this.config = config;
-        this.width = samples.width() > 0 ? samples.width() : trainWidth;
-        this.height = samples.height() > 0 ? samples.height() : trainHeight;
-        this.maxSequenceLength = samples.maxSequenceLength() > 0 ? samples.maxSequenceLength() : trainMsl;
-        this.root = runRoot.resolve("samples");
-        for (int i = 0; i < samples.prompts().size(); i++) generation(i).validate(); // a bad size fails before training
+    /** The run's sample prompts, into {@code samples/}. */
+    static SampleRenderer samples(TrainConfig.Samples samples, CheckpointFolder base, TransformerConfig config, boolean writesTransformer,
+                                  int trainWidth, int trainHeight, int trainMsl, Path runRoot) {
+        List<Prompt> prompts = new ArrayList<>();
+        for (int i = 0; i < samples.prompts().size(); i++) prompts.add(new Prompt(String.format("%02d", i), samples.prompts().get(i)));
+        return new SampleRenderer(prompts, samples.drawing(), "samples", base, config, writesTransformer, trainWidth, trainHeight, trainMsl,
+                runRoot.resolve("samples"));
     }
 
-    long every() {
-        return samples.every();
+    /**
+     * {@code writesTransformer}: images of trained transformer weights (else of LoRA adapters over the base);
+     * {@code key}: the config key that asked for them, for the error when the base cannot be completed.
+     */
+    SampleRenderer(List<Prompt> prompts, TrainConfig.Drawing drawing, String key, CheckpointFolder base, TransformerConfig config,
+                   boolean writesTransformer, int trainWidth, int trainHeight, int trainMsl, Path folder) {
+        if (writesTransformer && !TransformerFolder.canComplete(base))
+            throw new OvisException(base.root() + ": drawing images during training needs a diffusers-layout model folder (this one is "
+                    + base.layout().name().toLowerCase() + "); remove \"" + key + "\" from the config or use the diffusers layout");
+        this.prompts = List.copyOf(prompts);
+        this.drawing = drawing;
+        this.base = base;
+        this.config = config;
+        this.width = drawing.width() > 0 ? drawing.width() : trainWidth;
+        this.height = drawing.height() > 0 ? drawing.height() : trainHeight;
+        this.maxSequenceLength = drawing.maxSequenceLength() > 0 ? drawing.maxSequenceLength() : trainMsl;
+        this.root = folder;
+        for (int i = 0; i < prompts.size(); i++) generation(i).validate(); // a bad size fails before training
     }
 
     private Generation generation(int i) {
-        return Generation.of(samples.prompts().get(i)).negativePrompt(samples.negativePrompt()).size(width, height)
-                .steps(samples.steps()).guidance(samples.guidance()).seed(samples.seed() + i).maxSequenceLength(maxSequenceLength);
+        return Generation.of(prompts.get(i).text()).negativePrompt(drawing.negativePrompt()).size(width, height)
+                .steps(drawing.steps()).guidance(drawing.guidance()).seed(drawing.seed() + i).maxSequenceLength(maxSequenceLength);
+    }
+
+    /** The folder of step {@code step}'s images. */
+    Path folder(long step) {
+        return root.resolve(RunFolder.name(step));
     }
 
     /** The images of step {@code step} from these transformer weights. */
@@ -67,7 +86,7 @@ final class SampleRenderer {
             TransformerFolder.linkComponents(base, model);
             return draw(step, model, List.of());
         } catch (IOException e) {
-            throw new OvisException(root.resolve(RunFolder.name(step)) + ": cannot render samples (" + e.getMessage() + ")");
+            throw new OvisException(root.resolve(RunFolder.name(step)) + ": cannot draw its images (" + e.getMessage() + ")");
         } finally {
             FileTrees.deleteQuietly(model);
         }
@@ -81,7 +100,7 @@ final class SampleRenderer {
     private List<Path> draw(long step, Path model, List<LoraAdapter> adapters) {
         Path out = root.resolve(RunFolder.name(step));
         List<Path> written = new ArrayList<>();
-        boolean exact = samples.precision() == Precision.FP32;
+        boolean exact = drawing.precision() == Precision.FP32;
         ComputeContext context = ComputeContext.create(exact ? "auto" : ComputeContext.requestedBackend(), exact);
         try {
             Files.createDirectories(out);
@@ -89,9 +108,9 @@ final class SampleRenderer {
             throw new OvisException(out + ": cannot create (" + e.getMessage() + ")");
         }
         List<Lora> loras = adapters.isEmpty() ? List.of() : List.of(Lora.of("run adapters at step " + step, adapters));
-        try (OvisImage pipeline = OvisImage.load(model, samples.precision(), context, loras)) {
-            for (int i = 0; i < samples.prompts().size(); i++) {
-                Path png = out.resolve(String.format("%02d.png", i));
+        try (OvisImage pipeline = OvisImage.load(model, drawing.precision(), context, loras)) {
+            for (int i = 0; i < prompts.size(); i++) {
+                Path png = out.resolve(prompts.get(i).name() + ".png");
                 pipeline.generate(generation(i)).writePng(png);
                 written.add(png);
             }

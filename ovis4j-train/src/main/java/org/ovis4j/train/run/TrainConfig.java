@@ -68,16 +68,21 @@ import org.ovis4j.train.sampling.SigmaSampler;
  * samples               optional  .every (required), .prompts (required), .negative_prompt "", .width/.height
  *                                 (default: the training size), .steps 28, .guidance 5.0, .seed 0,
  *                                 .max_sequence_length (default: data's), .precision "fp32"
+ * eval                  optional  the learning curve: every .every steps (required) the prompts of .prompts (required:
+ *                                 a JSON Lines file as `ovis4j eval text` reads, the first .limit of them, 0 = all) are
+ *                                 drawn with the current weights and read back by OCR (Tesseract; .tessdata, default
+ *                                 $TESSDATA_PREFIX then the system's); word accuracy and NED against the samples seen
+ *                                 go to eval.csv and eval.png. Drawing options as for samples (prompt i: seed + i)
  * output                required  run folder: checkpoints, loss.csv, loss.png, samples/
  * </pre>
  *
  * A resumed run must have the same config except {@code checkpoint_every}, {@code keep_last},
- * {@code samples} and {@code output}, which do not change what is trained ({@link #fingerprint}).
+ * {@code samples}, {@code eval} and {@code output}, which do not change what is trained ({@link #fingerprint}).
  */
 public record TrainConfig(Path file, Path model, FromScratch fromScratch, Mode mode, Lora lora, Data data, int batchSize,
                           long steps, AdamW.Hyperparameters optimizer, Schedule schedule, double maxGradNorm, Ema ema,
                           Sigma sigma, double promptDropout, boolean gradientCheckpointing, long seed, long checkpointEvery,
-                          int keepLast, Samples samples, Path output) {
+                          int keepLast, Samples samples, Eval eval, Path output) {
 
     public enum Mode { FULL, LORA }
 
@@ -97,9 +102,21 @@ public record TrainConfig(Path file, Path model, FromScratch fromScratch, Mode m
 
     public record Sigma(SigmaSampler.Density density, double mean, double std) {}
 
-    /** Sample images rendered every {@code every} steps; width/height 0: the training size; msl 0: the data's. */
-    public record Samples(long every, List<String> prompts, String negativePrompt, int width, int height, int steps,
-                          float guidance, long seed, int maxSequenceLength, Precision precision) {}
+    /**
+     * How images are drawn during a run (samples and the learning curve): prompt i of a list with seed
+     * {@code seed + i}; width/height 0: the training size; msl 0: the data's.
+     */
+    public record Drawing(String negativePrompt, int width, int height, int steps, float guidance, long seed, int maxSequenceLength,
+                          Precision precision) {}
+
+    /** Sample images rendered every {@code every} steps. */
+    public record Samples(long every, List<String> prompts, Drawing drawing) {}
+
+    /**
+     * The learning curve: every {@code every} steps the first {@code limit} prompts (0: all) of an
+     * evaluation prompt file drawn and scored by OCR; {@code tessdata} null: found as {@code eval text} does.
+     */
+    public record Eval(long every, Path prompts, int limit, Path tessdata, Drawing drawing) {}
 
     /** Reads and checks a config file. */
     public static TrainConfig read(Path file) {
@@ -198,9 +215,12 @@ public record TrainConfig(Path file, Path model, FromScratch fromScratch, Mode m
         Samples samples = null;
         ConfigObject sm = c.object("samples");
         if (sm != null) samples = samples(sm, data);
+        Eval eval = null;
+        ConfigObject ev = c.object("eval");
+        if (ev != null) eval = eval(ev, data);
         c.finish();
         return new TrainConfig(c.file(), model, scratch, mode, lora, data, batch, steps, hp, schedule, clip, ema, sigma, dropout,
-                recompute, seed, every, keep, samples, output);
+                recompute, seed, every, keep, samples, eval, output);
     }
 
     @SuppressWarnings("unchecked")
@@ -256,14 +276,31 @@ public record TrainConfig(Path file, Path model, FromScratch fromScratch, Mode m
         if (every < 1) throw s.error("every", "must be at least 1");
         List<String> prompts = s.strings("prompts");
         if (prompts.isEmpty()) throw s.error("prompts", "must hold at least one prompt");
+        Samples out = new Samples(every, prompts, drawing(s, data));
+        s.finish();
+        return out;
+    }
+
+    private static Eval eval(ConfigObject e, Data data) {
+        long every = e.integer("every");
+        if (every < 1) throw e.error("every", "must be at least 1");
+        Path prompts = e.path("prompts", null);
+        if (prompts == null) e.string("prompts"); // the missing-key error
+        int limit = e.integer("limit", 0, 0, Integer.MAX_VALUE);
+        Path tessdata = e.path("tessdata", null);
+        Eval out = new Eval(every, prompts, limit, tessdata, drawing(e, data));
+        e.finish();
+        return out;
+    }
+
+    /** The drawing keys shared by "samples" and "eval". */
+    private static Drawing drawing(ConfigObject s, Data data) {
         int w = s.integer("width", data.width(), 0, 4096), h = s.integer("height", data.height(), 0, 4096);
         int steps = s.integer("steps", 28, 1, 1000);
         float guidance = (float) s.number("guidance", 5.0);
         int msl = s.integer("max_sequence_length", data.maxSequenceLength(), 0, 256);
         Precision p = Precision.parse(s.choice("precision", "fp32", "fp32", "bf16"));
-        Samples out = new Samples(every, prompts, s.string("negative_prompt", ""), w, h, steps, guidance, s.integer("seed", 0), msl, p);
-        s.finish();
-        return out;
+        return new Drawing(s.string("negative_prompt", ""), w, h, steps, guidance, s.integer("seed", 0), msl, p);
     }
 
     // ---------------------------------------------------------------- fingerprint
@@ -271,8 +308,8 @@ public record TrainConfig(Path file, Path model, FromScratch fromScratch, Mode m
     /**
      * What is trained, as canonical JSON values (every default filled in, paths absolute): two configs
      * with the same fingerprint train the same run, bit for bit. The keys that only say where and how
-     * often to write things (checkpoint_every, keep_last, samples, output) are left out, so a resumed run
-     * may change them.
+     * often to write things (checkpoint_every, keep_last, samples, eval, output) are left out, so a resumed
+     * run may change them.
      */
     public Map<String, Object> fingerprint() {
         Map<String, Object> m = new LinkedHashMap<>();

@@ -7,10 +7,12 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.ovis4j.checkpoint.CheckpointFolder;
 import org.ovis4j.core.OvisException;
 import org.ovis4j.core.random.GaussianNoise;
 import org.ovis4j.dit.TransformerConfig;
+import org.ovis4j.eval.OcrEngine;
 import org.ovis4j.pipeline.OvisImage;
 import org.ovis4j.schedule.FlowMatchEulerScheduler;
 import org.ovis4j.train.data.CacheBuilder;
@@ -86,13 +88,15 @@ public final class Trainer implements AutoCloseable {
     private final PromptDropout dropout;
     private final LearningRateSchedule schedule;
     private final SampleRenderer samples;
+    private final LearningCurve curve;
     private final LossLog log;
     private final float[] emptyPrompt, txtIds, imgIds;
     private final int tokens, textRows;
     private long step;
+    private double trainSeconds;
     private Path lastCheckpoint;
 
-    private Trainer(TrainConfig cfg, boolean resume, Listener listener, RunFolder.Faults faults) {
+    private Trainer(TrainConfig cfg, boolean resume, Listener listener, RunFolder.Faults faults, Supplier<OcrEngine> ocr) {
         this.cfg = cfg;
         this.listener = listener;
         this.folder = new RunFolder(cfg.output(), faults);
@@ -122,8 +126,13 @@ public final class Trainer implements AutoCloseable {
                 throw new OvisException(cache + ": latent tokens of " + data.tokenWidth() + " values and text states of width "
                         + data.manifest().textWidth() + " do not fit the transformer (in_channels " + dit.inChannels()
                         + ", joint_attention_dim " + dit.jointAttentionDim() + ")");
-            this.samples = cfg.samples() == null ? null : new SampleRenderer(cfg.samples(), base, dit, cfg.lora() == null,
-                    8 * data.manifest().latentWidth(), 8 * data.manifest().latentHeight(), data.manifest().maxSequenceLength(), folder.root());
+            int trainWidth = 8 * data.manifest().latentWidth(), trainHeight = 8 * data.manifest().latentHeight();
+            int trainMsl = data.manifest().maxSequenceLength();
+            this.samples = cfg.samples() == null ? null : SampleRenderer.samples(cfg.samples(), base, dit, cfg.lora() == null,
+                    trainWidth, trainHeight, trainMsl, folder.root());
+            this.curve = cfg.eval() == null ? null : LearningCurve.open(cfg.eval(), folder, state == null ? 0 : state.step(), ocr,
+                    prompts -> new SampleRenderer(prompts, cfg.eval().drawing(), "eval", base, dit, cfg.lora() == null, trainWidth, trainHeight,
+                            trainMsl, folder.root().resolve("eval")));
             this.model = buildModel(dit, latest);
             this.optimizer = new AdamW(model.parameters(), cfg.optimizer());
             this.ema = cfg.ema() == null ? null : new EmaWeights(model.parameters(), cfg.ema().options());
@@ -140,6 +149,7 @@ public final class Trainer implements AutoCloseable {
             this.schedule = LearningRateSchedule.named(cfg.schedule().name(), cfg.schedule().warmupSteps(), cfg.steps());
             this.log = state == null ? new LossLog() : LossLog.read(latest.resolve(LossLog.FILE), state.step());
             this.step = state == null ? 0 : state.step();
+            this.trainSeconds = state == null ? 0 : TrainingTime.read(folder.root(), state.step());
             this.lastCheckpoint = latest;
             this.tokens = data.tokens();
             this.textRows = data.manifest().maxSequenceLength();
@@ -158,12 +168,17 @@ public final class Trainer implements AutoCloseable {
 
     /** Prepares a run: checks the output folder (fresh, or resumed from its latest checkpoint), builds the cache, loads the model. */
     public static Trainer open(TrainConfig cfg, boolean resume, Listener listener) {
-        return new Trainer(cfg, resume, listener, RunFolder.Faults.NONE);
+        return new Trainer(cfg, resume, listener, RunFolder.Faults.NONE, null);
     }
 
     /** As {@link #open(TrainConfig, boolean, Listener)}, with a fault seam around every checkpoint file (tests). */
     static Trainer open(TrainConfig cfg, boolean resume, Listener listener, RunFolder.Faults faults) {
-        return new Trainer(cfg, resume, listener, faults);
+        return new Trainer(cfg, resume, listener, faults, null);
+    }
+
+    /** As {@link #open(TrainConfig, boolean, Listener)}, with the learning curve read by this OCR engine (tests). */
+    static Trainer open(TrainConfig cfg, boolean resume, Listener listener, Supplier<OcrEngine> ocr) {
+        return new Trainer(cfg, resume, listener, RunFolder.Faults.NONE, ocr);
     }
 
     /** The latent cache: built once from the shards (complete shard caches are kept), or the given one. */
@@ -229,14 +244,21 @@ public final class Trainer implements AutoCloseable {
         while (step < cfg.steps()) {
             long t0 = System.nanoTime();
             LossLog.Row r = trainStep();
-            timedNanos += System.nanoTime() - t0;
+            long took = System.nanoTime() - t0;
+            timedNanos += took;
+            trainSeconds += took / 1e9;
             timedSteps++;
             double perStep = timedNanos / 1e9 / timedSteps;
             listener.onStep(new Progress(step, cfg.steps(), r.loss(), r.lr(), r.gradNorm(), cfg.batchSize() / perStep,
                     perStep * (cfg.steps() - step)));
             boolean last = step == cfg.steps();
             if (step % cfg.checkpointEvery() == 0 || last) checkpoint();
-            if (samples != null && (step % samples.every() == 0 || last)) renderSamples();
+            if (samples != null && (step % cfg.samples().every() == 0 || last)) listener.onSamples(step, draw(samples));
+            if (curve != null && (step % curve.every() == 0 || last)) {
+                LearningCurve.Row row = curve.measure(step, step * cfg.batchSize(), trainSeconds, this::draw);
+                listener.onMessage(String.format(java.util.Locale.ROOT, "step %d: OCR word accuracy %.4f, NED %.4f over %d evaluation prompts (%s)",
+                        step, row.wordAccuracy(), row.ned(), row.images(), folder.root().resolve("eval").resolve(RunFolder.name(step))));
+            }
         }
     }
 
@@ -288,6 +310,7 @@ public final class Trainer implements AutoCloseable {
             throw new OvisException(csv + ": cannot write (" + e.getMessage() + "); the checkpoint " + dir.getFileName() + " is complete");
         }
         LossPlot.write(folder.root().resolve("loss.png"), log.rows());
+        TrainingTime.record(folder, step, trainSeconds);
         listener.onCheckpoint(step, dir);
     }
 
@@ -332,23 +355,20 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * Samples from the weights the run would hand out: the EMA when there is one, else the trained values;
-     * for LoRA the adapters (or their EMA) over the unchanged base.
+     * Images (samples or the learning curve's) from the weights the run would hand out: the EMA when there
+     * is one, else the trained values; for LoRA the adapters (or their EMA) over the unchanged base.
      */
-    private void renderSamples() {
-        List<Path> images;
+    private List<Path> draw(SampleRenderer renderer) {
         if (cfg.lora() == null) {
             List<TransformerFolder.Values> weights = new ArrayList<>();
             for (Parameter p : model.parameters()) weights.add(new TransformerFolder.Values(p.name(), p.shape(), values(p, true)));
-            images = samples.render(step, weights);
-        } else {
-            List<org.ovis4j.lora.LoraAdapter> adapters = new ArrayList<>();
-            float scale = (float) (cfg.lora().alpha() / cfg.lora().rank()); // as the training's LoraAdapters computes it
-            for (LoraFile.Adapter a : loraAdapters(true))
-                adapters.add(new org.ovis4j.lora.LoraAdapter(a.module(), a.rank(), a.a(), a.b(), scale));
-            images = samples.renderLora(step, adapters);
+            return renderer.render(step, weights);
         }
-        listener.onSamples(step, images);
+        List<org.ovis4j.lora.LoraAdapter> adapters = new ArrayList<>();
+        float scale = (float) (cfg.lora().alpha() / cfg.lora().rank()); // as the training's LoraAdapters computes it
+        for (LoraFile.Adapter a : loraAdapters(true))
+            adapters.add(new org.ovis4j.lora.LoraAdapter(a.module(), a.rank(), a.a(), a.b(), scale));
+        return renderer.renderLora(step, adapters);
     }
 
     @Override

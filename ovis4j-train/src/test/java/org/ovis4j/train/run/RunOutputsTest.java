@@ -154,7 +154,7 @@ class RunOutputsTest {
         assertEquals(LossPlot.WIDTH, png.getWidth());
         assertEquals(LossPlot.HEIGHT, png.getHeight());
         try (var names = Files.list(run)) {
-            assertEquals(List.of("latest", "loss.csv", "loss.png", "step-000003", "step-000004"),
+            assertEquals(List.of("latest", "loss.csv", "loss.png", "step-000003", "step-000004", "time.csv"),
                     names.map(p -> p.getFileName().toString()).sorted().toList());
         }
     }
