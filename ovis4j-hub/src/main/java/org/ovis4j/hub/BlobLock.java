@@ -1,0 +1,72 @@
+package org.ovis4j.hub;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import org.ovis4j.core.OvisException;
+
+/**
+ * Exclusive right to write one blob: an OS lock on {@code .locks/models--NAMESPACE--NAME/ETAG.lock}, the file
+ * huggingface_hub locks for the same blob, and, first, a lock within this JVM. The JVM's file locks belong to the whole
+ * process, so two threads asking for the same one would get an {@code OverlappingFileLockException} instead of waiting:
+ * the in-process locks are process-wide state by nature, hence the static map.
+ *
+ * <p>The OS lock is the JVM's ({@code fcntl} record locks on Linux), which excludes other ovis4j processes. Python's
+ * {@code filelock} takes {@code flock} locks, which Linux keeps apart from {@code fcntl} ones: an ovis4j and a Python
+ * download of the same blob at the same moment are not serialised. Neither can corrupt the cache for that: current
+ * huggingface_hub writes to a file of its own and renames it into place, and ovis4j renames only a whole blob whose
+ * sha256 (for LFS files) matched.
+ */
+final class BlobLock implements AutoCloseable {
+    private static final ConcurrentHashMap<Path, ReentrantLock> IN_PROCESS = new ConcurrentHashMap<>();
+
+    private final ReentrantLock local;
+    private final FileChannel channel;
+    private final FileLock lock;
+
+    private BlobLock(ReentrantLock local, FileChannel channel, FileLock lock) {
+        this.local = local;
+        this.channel = channel;
+        this.lock = lock;
+    }
+
+    /** Waits until the blob's lock is free, then holds it. */
+    static BlobLock acquire(Path lockFile) throws IOException {
+        Path key = lockFile.toAbsolutePath().normalize();
+        ReentrantLock local = IN_PROCESS.computeIfAbsent(key, k -> new ReentrantLock());
+        try {
+            local.lockInterruptibly();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while waiting for " + lockFile);
+        }
+        FileChannel channel = null;
+        try {
+            Files.createDirectories(key.getParent());
+            channel = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            return new BlobLock(local, channel, channel.lock());
+        } catch (IOException | RuntimeException e) {
+            if (channel != null) channel.close();
+            local.unlock();
+            if (e instanceof java.nio.file.AccessDeniedException)
+                throw new OvisException(key.getParent() + ": cannot write the Hub cache's lock files here (permission denied)");
+            throw e;
+        }
+    }
+
+    /** The lock file stays, as huggingface_hub leaves its own: deleting it would race with a process about to lock it. */
+    @Override
+    public void close() throws IOException {
+        try {
+            lock.release();
+            channel.close();
+        } finally {
+            local.unlock();
+        }
+    }
+}
