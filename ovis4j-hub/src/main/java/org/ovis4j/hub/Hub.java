@@ -147,6 +147,9 @@ public final class Hub implements AutoCloseable {
         } catch (ExecutionException e) {
             throw switch (e.getCause()) {
                 case OvisException o -> o;
+                case UncheckedIOException u when u.getCause() instanceof java.nio.file.FileSystemException f ->
+                        new OvisException(f.getFile() + ": cannot write the Hub cache here (" + (f.getReason() != null ? f.getReason()
+                                : f.getClass().getSimpleName()) + ")");
                 case UncheckedIOException u -> new OvisException(http().describe(u.getCause()));
                 case RuntimeException r -> r;
                 default -> new IllegalStateException(e.getCause());
