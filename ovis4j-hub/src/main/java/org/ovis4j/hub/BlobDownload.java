@@ -68,6 +68,7 @@ final class BlobDownload {
             } else if (have > 0 && sha != null) {
                 digestPrefix(out, have, sha);
             }
+            listener.onProgress(file.path(), have, file.size()); // the first report: what a stopped pull left
             int failures = 0;
             while (have < file.size()) {
                 long before = have;

@@ -13,7 +13,10 @@ public interface PullListener {
     /** Once the Hub has named the commit and every file's size: the whole of what this pull will fetch. */
     default void onPlan(ModelRef model, String commit, List<PlannedFile> files) {}
 
-    /** {@code done} of a file's {@code size} bytes are on disk (resumed bytes included; back to 0 after a restart). */
+    /**
+     * {@code done} of a file's {@code size} bytes are on disk: first when its download starts (the bytes a stopped pull left,
+     * often 0), then as they arrive; back to 0 when a download starts over.
+     */
     default void onProgress(String path, long done, long size) {}
 
     /** A file's blob is complete and checked and its snapshot link made. */
