@@ -114,8 +114,9 @@ final class PullProgress implements PullListener {
     private String totals() {
         long done = done();
         double seconds = (System.nanoTime() - start) / 1e9, rate = (done - initial) / Math.max(seconds, 1e-3);
-        String eta = rate > 0 ? TrainProgress.duration((total - done) / rate) : "?";
-        return String.format("%s of %s, %.1f MB/s, eta %s", megabytes(done), megabytes(total), rate / 1e6, eta);
+        // the first second's rate is mostly connection set-up: no estimate from it
+        String eta = rate > 0 && seconds >= 2 ? TrainProgress.duration((total - done) / rate) : "?";
+        return String.format("%s of %s, %s/s, eta %s", megabytes(done), megabytes(total), megabytes((long) rate), eta);
     }
 
     private static int percent(long done, long size) {
@@ -123,7 +124,8 @@ final class PullProgress implements PullListener {
     }
 
     private static String megabytes(long bytes) {
-        return bytes >= 1e9 ? String.format("%.2f GB", bytes / 1e9) : String.format("%.1f MB", bytes / 1e6);
+        return bytes >= 1e9 ? String.format("%.2f GB", bytes / 1e9) : bytes >= 1e6 ? String.format("%.1f MB", bytes / 1e6)
+                : String.format("%.1f kB", bytes / 1e3);
     }
 
     private static String shortName(String path) {
