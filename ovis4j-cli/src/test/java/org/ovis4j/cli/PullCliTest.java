@@ -99,6 +99,49 @@ class PullCliTest {
         assertEquals(List.of(), server.cdnRequests());
     }
 
+    @Test
+    void twoPullProcessesAtOnceShareEveryBlob() throws Exception {
+        server.slow(40); // long transfers, so that the two processes overlap despite their start-up times
+        // a thread each (the common pool may have a single one on a small machine, which would run them one after the other)
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        var first = pool.submit(() -> CliProcess.java(env(), tmp, null, "pull", REPO, "--include", "*.safetensors"));
+        var second = pool.submit(() -> CliProcess.java(env(), tmp, null, "pull", REPO, "--include", "*.safetensors"));
+        CliProcess.Result a = first.get(), b = second.get();
+        pool.shutdown();
+        assertEquals(0, a.code(), a.err());
+        assertEquals(0, b.code(), b.err());
+        assertEquals(a.out(), b.out());
+        Path snapshot = Path.of(a.out().strip());
+        for (String f : server.files(REPO).stream().filter(HubTestServer::isLfs).toList()) {
+            assertArrayEquals(server.file(REPO, f), Files.readAllBytes(snapshot.resolve(f)), f);
+            // the blob's lock made the later process wait and then find the blob (no second transfer, no mixed bytes)
+            assertEquals(1, server.completedTransfers(f), f);
+        }
+    }
+
+    @Test
+    void aTrainingConfigNamesItsModelByHubId() throws IOException {
+        Path shards = org.ovis4j.train.testing.TinyShards.write(tmp.resolve("shards"), 1, 2, 32, 32);
+        Map<String, Object> c = new java.util.LinkedHashMap<>();
+        c.put("model", "ovis4j/absent");
+        c.put("data", Map.of("shards", shards.toString(), "width", 32L, "height", 32L, "max_sequence_length", 24L));
+        c.put("steps", 1L);
+        c.put("optimizer", Map.of("lr", 1e-3));
+        c.put("output", "run");
+        Path config = tmp.resolve("train.json");
+        Files.writeString(config, org.ovis4j.core.json.Json.write(c, 2));
+        CliTest.assertOneLineError(result(CliProcess.java(env(), tmp, null, "train", "--config", config.toString())),
+                config + ": key \"model\" ovis4j/absent: no such folder, and no ovis4j/absent in the Hub cache at " + tmp.resolve("hf/hub"));
+
+        c.put("model", REPO);
+        Files.writeString(config, org.ovis4j.core.json.Json.write(c, 2));
+        CliProcess.Result r = CliProcess.java(env(), tmp, null, "train", "--config", config.toString(), "--pull");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("checkpoint " + tmp.resolve("run/step-000001")), r.err());
+        String state = Files.readString(tmp.resolve("run/step-000001/state.json"));
+        assertTrue(state.contains("models--ovis4j--tiny/snapshots/" + server.commit(REPO)), "the run records the snapshot it trained from: " + state);
+    }
+
     private String readRef(String name) {
         try {
             return Files.readString(tmp.resolve("hf/hub/models--ovis4j--tiny/refs").resolve(name));

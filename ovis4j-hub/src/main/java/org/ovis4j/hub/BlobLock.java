@@ -1,6 +1,7 @@
 package org.ovis4j.hub;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
@@ -24,6 +25,7 @@ import org.ovis4j.core.OvisException;
  */
 final class BlobLock implements AutoCloseable {
     private static final ConcurrentHashMap<Path, ReentrantLock> IN_PROCESS = new ConcurrentHashMap<>();
+    private static final long POLL_MILLIS = 50;
 
     private final ReentrantLock local;
     private final FileChannel channel;
@@ -43,19 +45,39 @@ final class BlobLock implements AutoCloseable {
             local.lockInterruptibly();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted while waiting for " + lockFile);
+            throw new InterruptedIOException("interrupted while waiting for " + lockFile);
         }
         FileChannel channel = null;
         try {
             Files.createDirectories(key.getParent());
             channel = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            return new BlobLock(local, channel, channel.lock());
+            return new BlobLock(local, channel, waitFor(channel));
         } catch (IOException | RuntimeException e) {
             if (channel != null) channel.close();
             local.unlock();
+            if (e instanceof InterruptedIOException) throw e;
             if (e instanceof java.nio.file.AccessDeniedException)
                 throw new OvisException(key.getParent() + ": cannot write the Hub cache's lock files here (permission denied)");
+            if (e instanceof IOException) throw new OvisException(key + ": cannot lock (" + e.getMessage() + ")");
             throw e;
+        }
+    }
+
+    /**
+     * Polls with non-blocking attempts, as Python's filelock does. A blocking {@code fcntl} lock would be refused with
+     * EDEADLK ("resource deadlock avoided") whenever two pulls each hold one blob and wait for the other's: the kernel's
+     * deadlock detection sees processes, not the threads that will release their blobs in time.
+     */
+    private static FileLock waitFor(FileChannel channel) throws IOException {
+        while (true) {
+            FileLock lock = channel.tryLock();
+            if (lock != null) return lock;
+            try {
+                Thread.sleep(POLL_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while waiting for a blob's lock");
+            }
         }
     }
 
