@@ -17,22 +17,24 @@ import org.ovis4j.core.OvisException;
  * process, so two threads asking for the same one would get an {@code OverlappingFileLockException} instead of waiting:
  * the in-process locks are process-wide state by nature, hence the static map.
  *
- * <p>The OS lock is the JVM's ({@code fcntl} record locks on Linux), which excludes other ovis4j processes. Python's
- * {@code filelock} takes {@code flock} locks, which Linux keeps apart from {@code fcntl} ones: an ovis4j and a Python
- * download of the same blob at the same moment are not serialised. Neither can corrupt the cache for that: current
- * huggingface_hub writes to a file of its own and renames it into place, and ovis4j renames only a whole blob whose
- * sha256 (for LFS files) matched.
+ * <p>The OS lock is {@code flock(2)} where {@link Flock} can call it, the lock Python's {@code filelock} takes, so
+ * that an ovis4j pull and a huggingface_hub download of the same blob wait for each other too; otherwise the JDK's
+ * ({@code fcntl} on Linux), which excludes other ovis4j processes only. Even then a Python download cannot corrupt the
+ * cache: current huggingface_hub writes to a file of its own and renames it into place, and ovis4j renames only a
+ * whole blob whose sha256 (for LFS files) matched.
  */
 final class BlobLock implements AutoCloseable {
     private static final ConcurrentHashMap<Path, ReentrantLock> IN_PROCESS = new ConcurrentHashMap<>();
     private static final long POLL_MILLIS = 50;
 
     private final ReentrantLock local;
-    private final FileChannel channel;
+    private final int fd; // the flock'ed descriptor, or -1
+    private final FileChannel channel; // else the JDK's lock
     private final FileLock lock;
 
-    private BlobLock(ReentrantLock local, FileChannel channel, FileLock lock) {
+    private BlobLock(ReentrantLock local, int fd, FileChannel channel, FileLock lock) {
         this.local = local;
+        this.fd = fd;
         this.channel = channel;
         this.lock = lock;
     }
@@ -48,11 +50,25 @@ final class BlobLock implements AutoCloseable {
             throw new InterruptedIOException("interrupted while waiting for " + lockFile);
         }
         FileChannel channel = null;
+        int fd = -1;
         try {
             Files.createDirectories(key.getParent());
             channel = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            return new BlobLock(local, channel, waitFor(channel));
+            if (Flock.available() && (fd = Flock.open(key)) >= 0) {
+                try {
+                    while (!Flock.tryLock(fd)) pause();
+                    channel.close();
+                    return new BlobLock(local, fd, null, null);
+                } catch (IOException e) {
+                    // a file system without flock: the JDK's lock below
+                    Flock.close(fd);
+                    fd = -1;
+                    if (e instanceof InterruptedIOException) throw e;
+                }
+            }
+            return new BlobLock(local, -1, channel, waitFor(channel));
         } catch (IOException | RuntimeException e) {
+            if (fd >= 0) Flock.close(fd);
             if (channel != null) channel.close();
             local.unlock();
             if (e instanceof InterruptedIOException) throw e;
@@ -72,12 +88,16 @@ final class BlobLock implements AutoCloseable {
         while (true) {
             FileLock lock = channel.tryLock();
             if (lock != null) return lock;
-            try {
-                Thread.sleep(POLL_MILLIS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while waiting for a blob's lock");
-            }
+            pause();
+        }
+    }
+
+    private static void pause() throws InterruptedIOException {
+        try {
+            Thread.sleep(POLL_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for a blob's lock");
         }
     }
 
@@ -85,8 +105,12 @@ final class BlobLock implements AutoCloseable {
     @Override
     public void close() throws IOException {
         try {
-            lock.release();
-            channel.close();
+            if (fd >= 0) {
+                Flock.close(fd);
+            } else {
+                lock.release();
+                channel.close();
+            }
         } finally {
             local.unlock();
         }
