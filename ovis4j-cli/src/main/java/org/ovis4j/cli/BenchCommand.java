@@ -34,8 +34,9 @@ final class BenchCommand implements Callable<Integer> {
         @Option(names = "--gemm", description = "MxKxN: M activation rows times a K x N weight stored as a model layer.")
         String gemm;
 
-        @Option(names = "--model", description = "Checkpoint folder: times text encoder, one transformer forward, VAE decode.")
-        Path model;
+        @Option(names = "--model", paramLabel = "DIR|NAMESPACE/NAME[@REV]",
+                description = "Checkpoint folder or Hub model: times text encoder, one transformer forward, VAE decode.")
+        String model;
     }
 
     @Option(names = "--dtype", defaultValue = "bf16", description = "Weight dtype for --gemm: f32, bf16, or int8 (W8A8, --backend onednn only) (default ${DEFAULT-VALUE}).")
@@ -43,6 +44,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--backend", description = "Matmul backend: auto, java or onednn (default: $OVIS4J_BACKEND, else auto).")
     String backend;
+
+    @Option(names = "--pull", description = "Download the --model from the Hub into the cache first, as ovis4j pull does.")
+    boolean pull;
 
     @Option(names = "--width", defaultValue = "512") int width;
     @Option(names = "--height", defaultValue = "512") int height;
@@ -131,8 +135,9 @@ final class BenchCommand implements Callable<Integer> {
 
     private int model(ComputeContext context) {
         Precision p = Precision.parse(precision);
+        Path dir = ModelOption.resolve(target.model, pull); // before the clock starts: a pull is not load time
         long t0 = System.nanoTime();
-        try (OvisImage pipe = OvisImage.load(target.model, p, context)) {
+        try (OvisImage pipe = OvisImage.load(dir, p, context)) {
             System.out.printf("load                 %8.2f s  (%s, %s backend, threads %d)%n", (System.nanoTime() - t0) / 1e9,
                     p.name().toLowerCase(), context.backend().name(), Parallel.threads());
             int msl = maxSequenceLength;

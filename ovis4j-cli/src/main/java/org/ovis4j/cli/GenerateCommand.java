@@ -21,12 +21,13 @@ import org.ovis4j.pipeline.Precision;
 import org.ovis4j.vae.VaeTiling;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "generate", mixinStandardHelpOptions = true, description = "Generate an image from a text prompt.")
 final class GenerateCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Checkpoint folder (diffusers or original layout).")
-    Path model;
+    @Mixin
+    ModelOption model;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     Prompt prompt;
@@ -121,14 +122,15 @@ final class GenerateCommand implements Callable<Integer> {
             g.size(width != null ? width : 1024, height != null ? height : 1024);
         }
         g.validate(); // before the (slow) load, so a bad size fails at once
-        CheckpointFolder folder = CheckpointFolder.detect(model);
+        Path modelDir = model.folder(); // a Hub model: from the cache (pulled with --pull), after the quick checks above
+        CheckpointFolder folder = CheckpointFolder.detect(modelDir);
         List<Lora> loras = readLoras(TransformerConfig.read(folder));
 
         boolean terminal = System.console() != null;
         g.listener(new ProgressBar(System.err, terminal));
         long t0 = System.nanoTime();
-        System.err.println("loading " + model + " (" + p.name().toLowerCase() + ")...");
-        try (OvisImage pipeline = OvisImage.load(model, p, context, loras)) {
+        System.err.println("loading " + model.value + " (" + p.name().toLowerCase() + ")...");
+        try (OvisImage pipeline = OvisImage.load(modelDir, p, context, loras)) {
             pipeline.vaeTiling(tiling);
             long t1 = System.nanoTime();
             GeneratedImage image = pipeline.generate(g);

@@ -16,18 +16,20 @@ import org.ovis4j.text.Qwen3Config;
 import org.ovis4j.tokenizer.Qwen3Tokenizer;
 import org.ovis4j.vae.VaeConfig;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "info", mixinStandardHelpOptions = true,
         description = "Describe a checkpoint: layout, each component's dtype, sizes and parameter count.")
 final class InfoCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Checkpoint folder.")
-    Path model;
+    @Mixin
+    ModelOption model;
 
     @Override
     public Integer call() {
-        CheckpointFolder f = CheckpointFolder.detect(model);
-        System.out.println("checkpoint   " + model.toAbsolutePath().normalize());
+        Path dir = model.folder();
+        CheckpointFolder f = CheckpointFolder.detect(dir);
+        System.out.println("checkpoint   " + dir.toAbsolutePath().normalize());
         System.out.println("layout       " + f.layout().name().toLowerCase());
 
         TransformerConfig t = TransformerConfig.read(f);

@@ -17,8 +17,12 @@ import picocli.CommandLine.Spec;
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
         description = "Print the token ids of TEXT (no template, no special tokens added), space-separated.")
 final class TokenizeCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "A checkpoint folder, a folder holding tokenizer.json, or the file itself.")
-    Path model;
+    @Option(names = "--model", required = true, paramLabel = "DIR|FILE|NAMESPACE/NAME[@REV]",
+            description = "A checkpoint folder, a folder holding tokenizer.json, the file itself, or a Hugging Face model from the Hub cache.")
+    String model;
+
+    @Option(names = "--pull", description = "Download the --model from the Hub into the cache first, as ovis4j pull does.")
+    boolean pull;
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "TEXT", description = "The text to tokenize (or give --prompt-file).")
     String text;
@@ -36,7 +40,7 @@ final class TokenizeCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "give the text to tokenize either as TEXT or as --prompt-file FILE"
                     + (text == null ? "" : ", not both"));
         String input = text != null ? text : PromptFile.read(promptFile);
-        Qwen3Tokenizer tokenizer = Qwen3Tokenizer.load(tokenizerJson(model));
+        Qwen3Tokenizer tokenizer = Qwen3Tokenizer.load(tokenizerJson(ModelOption.resolve(model, pull)));
         StringJoiner line = new StringJoiner(" ");
         for (int id : tokenizer.encode(input)) line.add(Integer.toString(id));
         System.out.println(line);

@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 import org.ovis4j.core.OvisException;
 import org.ovis4j.train.run.ReferenceStep;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "step", mixinStandardHelpOptions = true,
@@ -14,8 +15,8 @@ import picocli.CommandLine.Option;
                 + "gradient under the same keys.",
                 "With --adamw (flow-matching and LoRA batches): clipping and two AdamW steps with that file's hp.* and second batch (in.step2.*)."})
 final class TrainStepCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Checkpoint folder whose transformer (or VAE) the batch is for.")
-    Path model;
+    @Mixin
+    ModelOption model;
 
     @Option(names = "--batch", required = true, paramLabel = "FILE.safetensors", description = "The batch (in.*, and LoRA weights or hp.* where needed).")
     Path batch;
@@ -33,7 +34,7 @@ final class TrainStepCommand implements Callable<Integer> {
         Path dir = out.toAbsolutePath().getParent();
         if (dir != null && !Files.isDirectory(dir)) throw new OvisException(dir + ": output folder does not exist");
         long t0 = System.nanoTime();
-        ReferenceStep.Summary s = ReferenceStep.run(model, batch, adamw, out);
+        ReferenceStep.Summary s = ReferenceStep.run(model.folder(), batch, adamw, out);
         System.err.printf("%s step: loss %.9g; wrote %d tensors to %s in %.1f s%n", s.kind().name().toLowerCase().replace('_', ' '),
                 s.loss(), s.tensors(), out, (System.nanoTime() - t0) / 1e9);
         return 0;

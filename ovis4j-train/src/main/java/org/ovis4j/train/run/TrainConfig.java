@@ -13,6 +13,9 @@ import org.ovis4j.core.OvisException;
 import org.ovis4j.core.json.Config;
 import org.ovis4j.core.json.Json;
 import org.ovis4j.dit.TransformerConfig;
+import org.ovis4j.hub.HubModels;
+import org.ovis4j.hub.HubSettings;
+import org.ovis4j.hub.PullListener;
 import org.ovis4j.pipeline.Precision;
 import org.ovis4j.train.data.CachedDataset;
 import org.ovis4j.train.data.Preprocessing;
@@ -29,7 +32,8 @@ import org.ovis4j.train.sampling.SigmaSampler;
  *
  * <pre>
  * model                 required  checkpoint folder (either layout): tokenizer, text encoder and VAE (frozen), the
- *                                 transformer to fine-tune (unless from_scratch)
+ *                                 transformer to fine-tune (unless from_scratch); or a Hugging Face model
+ *                                 NAMESPACE/NAME[@REVISION] in the Hub cache
  * from_scratch          optional  train a new transformer instead of the model's:
  *   .transformer        required    its diffusers config.json, as an object or a file name
  *   .init               "pytorch"   pytorch (diffusers' defaults: torch's nn.Linear and ones for norms) or goldens
@@ -118,6 +122,19 @@ public record TrainConfig(Path file, Path model, FromScratch fromScratch, Mode m
      */
     public record Eval(long every, Path prompts, int limit, Path tessdata, Drawing drawing) {}
 
+    /**
+     * {@code "model"}: a folder (relative to the config's), or a Hugging Face model {@code NAMESPACE/NAME[@REVISION]} from
+     * the Hub cache (pulled beforehand: {@code ovis4j pull}, or {@code train --pull}).
+     */
+    private static Path modelFolder(ConfigObject c) {
+        String value = c.string("model"); // the missing-key error
+        try {
+            return HubModels.resolve(value, c.file().toAbsolutePath().getParent(), false, HubSettings.fromEnvironment(), PullListener.NONE);
+        } catch (OvisException e) {
+            throw c.error("model", e.getMessage());
+        }
+    }
+
     /** Reads and checks a config file. */
     public static TrainConfig read(Path file) {
         Config raw = Config.read(file); // file-not-found and JSON syntax errors, one line
@@ -126,8 +143,7 @@ public record TrainConfig(Path file, Path model, FromScratch fromScratch, Mode m
 
     static TrainConfig parse(ConfigObject c) {
         long seed = c.integer("seed", 0);
-        Path model = c.path("model", null);
-        if (model == null) c.string("model"); // the missing-key error
+        Path model = modelFolder(c);
 
         FromScratch scratch = null;
         ConfigObject fs = c.object("from_scratch");
