@@ -14,9 +14,12 @@ final class GatedGenerator implements Generator, AutoCloseable {
     private final Generator model = TestServer.tinyGenerator();
     final Semaphore permits = new Semaphore(0);
     final AtomicInteger waiting = new AtomicInteger();
+    /** The generation last held at the gate. */
+    volatile Generation held;
 
     @Override
     public GeneratedImage generate(Generation g) {
+        held = g;
         waiting.incrementAndGet();
         try {
             permits.acquire();

@@ -21,6 +21,8 @@ import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.io.TempDir;
 import org.ovis4j.core.json.Json;
 import org.ovis4j.pipeline.Generation;
@@ -28,6 +30,7 @@ import org.ovis4j.pipeline.OvisImage;
 import org.ovis4j.pipeline.Precision;
 
 /** The HTTP API on the tiny model: each endpoint, each error code, the queue's limits and the job's life. */
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
 class ServerApiTest {
     @TempDir
     static Path tmp;
@@ -216,7 +219,7 @@ class ServerApiTest {
     @Test
     void queueLimitPositionsAndCancel(@TempDir Path data) throws Exception {
         GatedGenerator gate = new GatedGenerator();
-        try (TestServer s = TestServer.startLoaded(TestServer.options(data, 3, null), () -> gate)) {
+        try (TestServer s = TestServer.startLoaded(TestServer.options(data, 3, null), () -> gate); GatedGenerator g = gate) {
             String running = (String) s.post("/v1/jobs", small("running")).json().get("id");
             gate.awaitHeld();
             List<String> queued = new ArrayList<>();
@@ -285,7 +288,7 @@ class ServerApiTest {
             var r = s.post("/v1/jobs", small("too early"));
             assertError(r, 503, "model_loading", null);
             assertTrue(r.raw().headers().firstValue("Retry-After").isPresent());
-            assertError(s.post("/v1/jobs", "{\"size\": 1}"), 400, "invalid_value", "size"); // a bad request is still a 400
+            assertError(s.post("/v1/jobs", "{\"prompt\": \"x\", \"size\": 1}"), 400, "invalid_value", "size"); // a bad request is still a 400
             loaded.countDown();
             assertTrue(s.server.awaitLoaded());
             assertEquals(202, s.post("/v1/jobs", small("now")).status());
@@ -312,8 +315,17 @@ class ServerApiTest {
         TestServer first = TestServer.startLoaded(new ServerOptions("127.0.0.1", 0, null, 8, 256, 256, 20, data, 1, java.time.Duration.ZERO), () -> gate);
         for (int k = 0; k < 4; k++) ids.add((String) first.post("/v1/jobs", small("kept " + k)).json().get("id"));
         gate.awaitHeld();
-        // Zero grace: the running job is stopped at once and goes back to the queue.
-        first.close();
+        // Zero grace: the running job is asked to stop at once and goes back to the queue.
+        Thread stopper = Thread.ofPlatform().start(() -> {
+            try {
+                first.close();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        while (!gate.held.isCancelled()) Thread.sleep(5);
+        gate.permits.release(100);
+        stopper.join();
         assertEquals(503, 0 + statusOrRefused(first));
         for (String id : ids) {
             Map<?, ?> onDisk = (Map<?, ?>) Json.parse(Files.readString(data.resolve("jobs/" + id + ".json")));

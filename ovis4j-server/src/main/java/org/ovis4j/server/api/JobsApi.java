@@ -81,8 +81,9 @@ public final class JobsApi {
     /**
      * The job's life as events: {@code status} (the job as now), a {@code progress} event per
      * denoising step, then one final event, {@code completed}, {@code failed} or {@code cancelled},
-     * carrying the job as {@code GET /v1/jobs/{id}} shows it, after which the stream ends. A job
-     * re-queued by a shutdown sends {@code status} again. Events are queued, never dropped.
+     * carrying the job as {@code GET /v1/jobs/{id}} shows it, after which the stream ends. A stream
+     * that joins a running job first gets the steps already done. A job re-queued by a shutdown
+     * sends {@code status} again. Events are queued, never dropped.
      */
     private void events(Request req) throws IOException {
         Job job = service.get(req.pathPart(1));
@@ -91,14 +92,15 @@ public final class JobsApi {
         Object stateChanged = new Object();
         Job.Listener listener = new Job.Listener() {
             @Override
-            public void onStep(Job j) { pending.add(JobView.progress(j.snapshot())); }
+            public void onStep(Job.Snapshot progress) { pending.add(JobView.progress(progress)); }
 
             @Override
             public void onState(Job j) { pending.add(stateChanged); }
         };
-        job.addListener(listener);
+        List<Job.Snapshot> earlier = job.subscribe(listener);
         try (EventStream out = new EventStream(req.stream(200, "text/event-stream"))) {
             out.send("status", JobView.of(job, service, base));
+            for (Job.Snapshot s : earlier) out.send("progress", JobView.progress(s));
             while (!job.state().isFinal()) {
                 Object e = pending.poll(KEEP_ALIVE_SECONDS, TimeUnit.SECONDS);
                 if (e == null) out.keepAlive();

@@ -62,11 +62,19 @@ public final class Request {
     }
 
     /**
-     * The body, at most the limit: a larger declared length is refused before a byte is read, a
-     * longer body without one (chunked) once the limit is passed. Either way 413.
+     * A body over the limit is still read (and dropped) up to this size before the 413 is sent, so
+     * that an ordinary client, which writes its whole body before it reads, gets the answer rather
+     * than a reset connection; beyond it the connection is closed unread.
+     */
+    static final long DRAIN_LIMIT = 16L << 20;
+
+    /**
+     * The body, at most the limit: a larger declared length is refused before it is kept, a longer
+     * body without one (chunked) once the limit is passed. Either way 413.
      */
     public byte[] body() throws IOException {
         String declared = header("Content-Length");
+        InputStream in = exchange.getRequestBody();
         if (declared != null) {
             long n;
             try {
@@ -74,12 +82,23 @@ public final class Request {
             } catch (NumberFormatException e) {
                 throw new ApiException(400, "invalid_request", null, "Content-Length is not a number");
             }
-            if (n > maxBodyBytes) throw tooLarge();
+            if (n > maxBodyBytes) {
+                if (n <= DRAIN_LIMIT) drain(in);
+                throw tooLarge();
+            }
         }
-        InputStream in = exchange.getRequestBody();
         byte[] data = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBodyBytes + 1));
-        if (data.length > maxBodyBytes) throw tooLarge();
+        if (data.length > maxBodyBytes) {
+            drain(in);
+            throw tooLarge();
+        }
         return data;
+    }
+
+    private static void drain(InputStream in) throws IOException {
+        byte[] buf = new byte[64 << 10];
+        long left = DRAIN_LIMIT;
+        for (int r; left > 0 && (r = in.read(buf, 0, (int) Math.min(buf.length, left))) > 0; ) left -= r;
     }
 
     private ApiException tooLarge() {

@@ -54,8 +54,15 @@ public final class Router implements HttpHandler {
 
     @Override
     public void handle(HttpExchange exchange) {
-        Request request = null;
+        // The exchange closes after the error answer, not before it (try-with-resources closes before catch).
         try (exchange) {
+            dispatch(exchange);
+        }
+    }
+
+    private void dispatch(HttpExchange exchange) {
+        Request request = null;
+        try {
             String path = exchange.getRequestURI().getRawPath();
             String method = exchange.getRequestMethod();
             Set<String> allowed = new LinkedHashSet<>();

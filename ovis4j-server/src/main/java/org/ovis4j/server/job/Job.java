@@ -18,8 +18,8 @@ import org.ovis4j.pipeline.Generation;
 public final class Job {
     /** Someone watching a job (an event stream); called on the thread that changed the job, so it must not block. */
     public interface Listener {
-        /** After denoising step {@code step} of {@code steps} of image {@code image} (0-based) of the job. */
-        void onStep(Job job);
+        /** After a denoising step: {@code progress} is the job just then. */
+        void onStep(Snapshot progress);
 
         /** The state changed (to running, or to a final state). */
         void onState(Job job);
@@ -46,6 +46,8 @@ public final class Job {
     private Generation current;
     private int image, step, steps;
     private long stepNanosTotal, stepsTimed;
+    /** The progress of the current run, step by step, for streams that join late; dropped once the job is final. */
+    private final List<Snapshot> progress = new ArrayList<>();
 
     Job(String id, long sequence, long createdMillis, JobRequest request) {
         this.id = id;
@@ -73,7 +75,14 @@ public final class Job {
         return new Snapshot(id, state, createdMillis, startedMillis, finishedMillis, request, error, imageIds, image, step, steps, eta, attempts);
     }
 
-    public void addListener(Listener l) { listeners.add(l); }
+    /**
+     * Adds a listener and returns the steps of the current run so far: together they are every
+     * step, each once (listeners are called under this job's monitor, so none falls between).
+     */
+    public synchronized List<Snapshot> subscribe(Listener l) {
+        listeners.add(l);
+        return List.copyOf(progress);
+    }
     public void removeListener(Listener l) { listeners.remove(l); }
 
     /** Waits until the job is final. */
@@ -107,14 +116,14 @@ public final class Job {
     }
 
     /** Called from the generation's listener. */
-    void stepDone(int step, int steps, long nanos) {
-        synchronized (this) {
-            this.step = step;
-            this.steps = steps;
-            stepNanosTotal += nanos;
-            stepsTimed++;
-        }
-        for (Listener l : listeners) l.onStep(this);
+    synchronized void stepDone(int step, int steps, long nanos) {
+        this.step = step;
+        this.steps = steps;
+        stepNanosTotal += nanos;
+        stepsTimed++;
+        progress.add(snapshot());
+        Snapshot now = progress.getLast();
+        for (Listener l : listeners) l.onStep(now);
     }
 
     synchronized void toRunning(long now) {
@@ -124,6 +133,7 @@ public final class Job {
         image = step = 0;
         steps = request.steps();
         stepNanosTotal = stepsTimed = 0;
+        progress.clear();
     }
 
     synchronized void toQueued() {
@@ -140,10 +150,11 @@ public final class Job {
         this.error = error;
         this.imageIds = List.copyOf(images);
         current = null;
+        progress.clear();
         notifyAll();
     }
 
-    void announceState() {
+    synchronized void announceState() {
         for (Listener l : listeners) l.onState(this);
     }
 

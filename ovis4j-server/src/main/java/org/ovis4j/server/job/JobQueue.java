@@ -21,11 +21,15 @@ final class JobQueue {
         this.capacity = capacity;
     }
 
-    /** Takes a place for a job about to be added; false when the queue is full. */
-    synchronized boolean reserve() {
-        if (waiting.size() + reserved >= capacity) return false;
+    /**
+     * Takes a place for a job about to be added: -1 when one was taken, else the number of jobs
+     * found waiting or about to be (the capacity: the queue is full).
+     */
+    synchronized int reserve() {
+        int taken = waiting.size() + reserved;
+        if (taken >= capacity) return taken;
         reserved++;
-        return true;
+        return -1;
     }
 
     synchronized void release() {

@@ -89,9 +89,10 @@ public final class JobService {
     /** Accepts a job: when this returns, the job is on disk and in the queue. */
     public Job submit(JobRequest request) {
         if (!accepting) throw new ApiException(503, "shutting_down", null, "the server is shutting down").header("Retry-After", "5");
-        if (!queue.reserve()) {
+        int full = queue.reserve();
+        if (full >= 0) {
             metrics.queueFull();
-            throw new ApiException(429, "queue_full", null, "the queue is full (" + queue.capacity() + " jobs waiting); retry later")
+            throw new ApiException(429, "queue_full", null, "the queue is full (" + full + " jobs waiting); retry later")
                     .header("Retry-After", Long.toString(retryAfterSeconds()));
         }
         Job job;
