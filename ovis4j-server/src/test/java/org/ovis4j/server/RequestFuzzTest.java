@@ -120,7 +120,7 @@ class RequestFuzzTest {
                 do at = rnd.nextInt(v.length()); while (structural[at] == 0);
                 String noise = String.valueOf("{}[]:,'\\ #x".charAt(rnd.nextInt(11)));
                 String broken = v.substring(0, at) + noise + v.substring(at + 1);
-                if (broken.equals(v) || isValidJsonOfSameKeys(broken)) broken = v + "}";
+                if (broken.equals(v) || stillParses(broken)) broken = v + "}";
                 return json("broken_json", utf8(broken), rnd);
             }
             case 1, 2 -> { // a field of the wrong type or out of range
@@ -202,8 +202,8 @@ class RequestFuzzTest {
         return new Malformed(kind, RawHttp.postHead("/v1/jobs", -1, "application/json"), pieces, 0);
     }
 
-    /** Whether replacing a structural character still left a valid document (then another mutation is used). */
-    static boolean isValidJsonOfSameKeys(String s) {
+    /** Whether replacing a structural character left a document that still parses (then another mutation is used). */
+    static boolean stillParses(String s) {
         try {
             org.ovis4j.core.json.Json.parse(s);
             return true;

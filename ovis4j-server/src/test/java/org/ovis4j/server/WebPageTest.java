@@ -34,6 +34,12 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class WebPageTest {
     static final Path CHROMIUM = Path.of("/usr/bin/chromium"), CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    /** Selenium warns that it has no DevTools bindings for this Chromium's version; the test uses WebDriver only. */
+    static final java.util.logging.Logger DEVTOOLS = java.util.logging.Logger.getLogger("org.openqa.selenium.devtools");
+
+    static {
+        DEVTOOLS.setLevel(java.util.logging.Level.SEVERE);
+    }
 
     @Test
     void generateFromThePage(@TempDir Path tmp) throws Exception {

@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 import org.ovis4j.server.job.Job;
 import org.ovis4j.server.job.JobService;
-import org.ovis4j.server.job.JobState;
 
 /** A job as {@code GET /v1/jobs/{id}} and the event stream show it. */
 final class JobView {
@@ -52,8 +51,4 @@ final class JobView {
     static String imageUrl(String baseUrl, String imageId) {
         return baseUrl + "/v1/images/" + imageId + ".png";
     }
-
-    static boolean isFinal(Job job) { return job.state().isFinal(); }
-
-    static JobState state(Job job) { return job.state(); }
 }

@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.IntConsumer;
 import java.util.regex.Matcher;
@@ -110,12 +109,5 @@ public final class Router implements HttpHandler {
         } catch (IOException | RuntimeException ignored) {
             // the client is gone
         }
-    }
-
-    /** The allowed paths' methods, for tests. */
-    Map<String, String> describe() {
-        Map<String, String> m = new java.util.LinkedHashMap<>();
-        for (Route r : routes) m.merge(r.path.pattern(), r.method, (a, b) -> a + "," + b);
-        return m;
     }
 }

@@ -11,7 +11,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import org.ovis4j.core.OvisException;
 import org.ovis4j.core.json.Json;
 
@@ -114,7 +113,4 @@ public final class JobStore implements AutoCloseable {
             // the process is ending; the lock goes with it
         }
     }
-
-    /** For tests: the job files as they are on disk. */
-    Map<String, Path> folders() { return Map.of("jobs", jobs, "images", images); }
 }
