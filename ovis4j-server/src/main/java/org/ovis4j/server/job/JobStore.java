@@ -39,7 +39,12 @@ public final class JobStore implements AutoCloseable {
             Path jobs = Files.createDirectories(dataDir.resolve("jobs"));
             Path images = Files.createDirectories(dataDir.resolve("images"));
             FileChannel ch = FileChannel.open(dataDir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            FileLock lock = ch.tryLock();
+            FileLock lock;
+            try {
+                lock = ch.tryLock();
+            } catch (java.nio.channels.OverlappingFileLockException e) {
+                lock = null; // held by this very process (a second server in one JVM)
+            }
             if (lock == null) {
                 ch.close();
                 throw new OvisException(dataDir + ": another server is using this data folder");
