@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "ovis4j", mixinStandardHelpOptions = true, versionProvider = Ovis4j.Version.class,
         description = "Ovis-Image text-to-image on the JVM.",
-        subcommands = {GenerateCommand.class, PullCommand.class, TokenizeCommand.class, InfoCommand.class, SynthCommand.class, QuantizeCommand.class, BenchCommand.class,
+        subcommands = {GenerateCommand.class, ServeCommand.class, PullCommand.class, TokenizeCommand.class, InfoCommand.class, SynthCommand.class, QuantizeCommand.class, BenchCommand.class,
                 TrainCommand.class, org.ovis4j.data.cli.DataCommand.class, org.ovis4j.eval.cli.EvalCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Ovis4j implements Runnable {
@@ -27,7 +27,7 @@ public final class Ovis4j implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (generate, pull, tokenize, info, synth, quantize, bench, train, data, eval)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (generate, serve, pull, tokenize, info, synth, quantize, bench, train, data, eval)");
     }
 
     public static void main(String[] jvmArgs) {
