@@ -7,12 +7,17 @@ import org.springframework.boot.context.properties.NestedConfigurationProperty;
  * {@code spring.ai.ovis4j.*}: which checkpoint to load, how, and the default image options.
  *
  * <pre>
- * spring.ai.ovis4j.model=/models/Ovis-Image-7B     # a checkpoint folder (see Ovis4jModelLocation)
- * spring.ai.ovis4j.precision=bf16                  # fp32, bf16 (default) or int8
- * spring.ai.ovis4j.threads=8                       # compute threads (default: OVIS4J_THREADS, else all cores)
- * spring.ai.ovis4j.options.steps=30                # defaults of every request: n, width, height,
- * spring.ai.ovis4j.options.width=768               #   response-format, steps, guidance, seed, negative-prompt
+ * spring.ai.ovis4j.model=/models/Ovis-Image-7B
+ * spring.ai.ovis4j.precision=bf16
+ * spring.ai.ovis4j.threads=8
+ * spring.ai.ovis4j.options.steps=30
+ * spring.ai.ovis4j.options.width=768
  * </pre>
+ *
+ * <p>{@code model} is a checkpoint folder (see {@link Ovis4jModelLocation#resolve}); {@code precision}
+ * fp32, bf16 (default) or int8; {@code threads} the compute threads (default: {@code OVIS4J_THREADS},
+ * else every core); {@code options.*} the defaults of every request (n, width, height,
+ * response-format, steps, guidance, seed, negative-prompt).
  */
 @ConfigurationProperties(Ovis4jProperties.PREFIX)
 public class Ovis4jProperties {
