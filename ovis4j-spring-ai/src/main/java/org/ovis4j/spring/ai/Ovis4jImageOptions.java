@@ -24,10 +24,22 @@ public class Ovis4jImageOptions implements ImageOptions {
      */
     public static final String URL = "url";
 
-    private Integer n, width, height, steps;
-    private String responseFormat, negativePrompt;
+    /** Number of images (default 1); image i is drawn with seed seed + i. */
+    private Integer n;
+    /** Width in pixels, a multiple of 16 (default 1024). */
+    private Integer width;
+    /** Height in pixels, a multiple of 16 (default 1024). */
+    private Integer height;
+    /** b64_json (default) or url (a data:image/png;base64 URL). */
+    private String responseFormat;
+    /** Denoising steps (default 50). */
+    private Integer steps;
+    /** Classifier-free guidance scale (default 5); at most 1 skips the unconditional branch. */
     private Float guidance;
+    /** Seed of the initial noise (default 0). */
     private Long seed;
+    /** What the image should not show (default none). */
+    private String negativePrompt;
 
     public Ovis4jImageOptions() {}
 

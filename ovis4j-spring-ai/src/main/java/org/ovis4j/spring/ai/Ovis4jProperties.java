@@ -23,9 +23,13 @@ import org.springframework.boot.context.properties.NestedConfigurationProperty;
 public class Ovis4jProperties {
     public static final String PREFIX = "spring.ai.ovis4j";
 
+    /** The checkpoint: a folder in either published layout (diffusers or original). */
     private String model;
+    /** fp32 (float32 throughout, on the Java kernels), bf16 or int8 (W8A8 on oneDNN). */
     private String precision = "bf16";
+    /** Compute threads (default: OVIS4J_THREADS, else every core); the pool is one per JVM. */
     private Integer threads;
+    /** Defaults of every request; a request's own options override them field by field. */
     @NestedConfigurationProperty
     private Ovis4jImageOptions options = new Ovis4jImageOptions();
 
