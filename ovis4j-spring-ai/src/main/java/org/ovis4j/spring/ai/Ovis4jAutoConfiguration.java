@@ -42,7 +42,11 @@ public class Ovis4jAutoConfiguration {
     public Ovis4jImageModel ovis4jImageModel(OvisImage pipeline, Ovis4jProperties properties) {
         String name = properties.getModel() != null ? properties.getModel()
                 : pipeline.folder().root().toAbsolutePath().normalize().getFileName().toString();
-        return new Ovis4jImageModel(pipeline, properties.getOptions(), name);
+        try {
+            return new Ovis4jImageModel(pipeline, properties.getOptions(), name);
+        } catch (OvisException e) {
+            throw new OvisException(Ovis4jProperties.PREFIX + ".options: " + e.getMessage());
+        }
     }
 
     static Precision precision(String value) {

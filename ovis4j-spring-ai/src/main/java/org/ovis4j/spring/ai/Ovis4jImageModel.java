@@ -51,6 +51,14 @@ public class Ovis4jImageModel implements ImageModel {
         this.pipeline = Objects.requireNonNull(pipeline, "pipeline");
         this.defaults = Ovis4jImageOptions.merge(defaults, null);
         this.modelName = Objects.requireNonNull(modelName, "modelName");
+        // Defaults the pipeline cannot run fail here, at start-up, rather than in every request.
+        try {
+            responseFormat(this.defaults);
+            count(this.defaults);
+            generation("", null, this.defaults, 0).validate();
+        } catch (OvisException e) {
+            throw new OvisException("default image options: " + e.getMessage());
+        }
     }
 
     /** The loaded pipeline. */
@@ -68,12 +76,8 @@ public class Ovis4jImageModel implements ImageModel {
         if (asked != null && asked.getModel() != null && !asked.getModel().equals(modelName))
             throw new OvisException("image option model=" + asked.getModel() + " asks for another model than the loaded " + modelName);
         Ovis4jImageOptions o = Ovis4jImageOptions.merge(defaults, asked);
-        String format = o.getResponseFormat() == null ? Ovis4jImageOptions.B64_JSON : o.getResponseFormat();
-        if (!format.equals(Ovis4jImageOptions.B64_JSON) && !format.equals(Ovis4jImageOptions.URL))
-            throw new OvisException("image option responseFormat=" + format + " is not supported (expected "
-                    + Ovis4jImageOptions.B64_JSON + " or " + Ovis4jImageOptions.URL + ")");
-        int n = o.getN() == null ? 1 : o.getN();
-        if (n < 1) throw new OvisException("image option n must be at least 1, got " + n);
+        String format = responseFormat(o);
+        int n = count(o);
         long seed = o.getSeed() == null ? 0 : o.getSeed();
 
         String prompt = null;
@@ -93,12 +97,7 @@ public class Ovis4jImageModel implements ImageModel {
         // Every request is checked before the first image is drawn, so an invalid one fails at once.
         List<Generation> generations = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            Generation g = Generation.of(prompt).seed(seed + i);
-            if (negative != null) g.negativePrompt(negative);
-            if (o.getWidth() != null || o.getHeight() != null)
-                g.size(o.getWidth() != null ? o.getWidth() : g.width(), o.getHeight() != null ? o.getHeight() : g.height());
-            if (o.getSteps() != null) g.steps(o.getSteps());
-            if (o.getGuidance() != null) g.guidance(o.getGuidance());
+            Generation g = generation(prompt, negative, o, seed + i);
             g.validate();
             generations.add(g);
         }
@@ -115,6 +114,31 @@ public class Ovis4jImageModel implements ImageModel {
             lock.unlock();
         }
         return new ImageResponse(results, new ImageResponseMetadata());
+    }
+
+    /** The pipeline's request for one image; what the options leave unset keeps the pipeline's default. */
+    private static Generation generation(String prompt, String negative, Ovis4jImageOptions o, long seed) {
+        Generation g = Generation.of(prompt).seed(seed);
+        if (negative != null) g.negativePrompt(negative);
+        if (o.getWidth() != null || o.getHeight() != null)
+            g.size(o.getWidth() != null ? o.getWidth() : g.width(), o.getHeight() != null ? o.getHeight() : g.height());
+        if (o.getSteps() != null) g.steps(o.getSteps());
+        if (o.getGuidance() != null) g.guidance(o.getGuidance());
+        return g;
+    }
+
+    private static String responseFormat(Ovis4jImageOptions o) {
+        String format = o.getResponseFormat() == null ? Ovis4jImageOptions.B64_JSON : o.getResponseFormat();
+        if (!format.equals(Ovis4jImageOptions.B64_JSON) && !format.equals(Ovis4jImageOptions.URL))
+            throw new OvisException("image option responseFormat=" + format + " is not supported (expected "
+                    + Ovis4jImageOptions.B64_JSON + " or " + Ovis4jImageOptions.URL + ")");
+        return format;
+    }
+
+    private static int count(Ovis4jImageOptions o) {
+        int n = o.getN() == null ? 1 : o.getN();
+        if (n < 1) throw new OvisException("image option n must be at least 1, got " + n);
+        return n;
     }
 
     /** The PNG file's bytes, with the parameters as text chunks, as {@code ovis4j generate} writes it. */

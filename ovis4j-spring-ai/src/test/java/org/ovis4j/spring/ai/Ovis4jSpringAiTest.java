@@ -185,6 +185,10 @@ class Ovis4jSpringAiTest {
                 startupError("spring.ai.ovis4j.model=" + TINY, "spring.ai.ovis4j.precision=fp16").getMessage());
         assertTrue(startupError("spring.ai.ovis4j.model=" + TINY, "spring.ai.ovis4j.threads=0").getMessage()
                 .startsWith("spring.ai.ovis4j.threads=0 is not a number of threads"));
+        assertEquals("spring.ai.ovis4j.options: default image options: width 40 is not a multiple of 16", startupError(
+                "spring.ai.ovis4j.model=" + TINY, "spring.ai.ovis4j.precision=fp32", "spring.ai.ovis4j.options.width=40").getMessage());
+        assertTrue(startupError("spring.ai.ovis4j.model=" + TINY, "spring.ai.ovis4j.precision=fp32", "spring.ai.ovis4j.options.response-format=png")
+                .getMessage().startsWith("spring.ai.ovis4j.options: default image options: image option responseFormat=png is not supported"));
         // The pool started with 1 thread in start(): another count is refused, not silently ignored.
         assertTrue(startupError("spring.ai.ovis4j.model=" + TINY, "spring.ai.ovis4j.threads=2").getMessage()
                 .startsWith("spring.ai.ovis4j.threads=2 but ovis4j's compute pool already runs 1 threads"));
