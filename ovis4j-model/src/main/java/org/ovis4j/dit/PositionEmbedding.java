@@ -38,7 +38,7 @@ public final class PositionEmbedding {
         return pe;
     }
 
-    /** Text ids (0, i, i) for i < textRows followed by image ids (0, r, c) over a gridH x gridW patch grid. */
+    /** Text ids (0, i, i) for i in [0, textRows) followed by image ids (0, r, c) over a gridH x gridW patch grid. */
     public static float[] ids(int textRows, int gridH, int gridW) {
         float[] ids = new float[(textRows + gridH * gridW) * 3];
         for (int i = 0; i < textRows; i++) {

@@ -26,7 +26,7 @@ import org.ovis4j.core.tensor.Tensor;
  * per layer:  a = RMSNorm(h)
  *             q = q_norm(q_proj a) per head, k = k_norm(k_proj a), v   [L, Hq·D], [L, Hkv·D]
  *             q, k = rotate-half RoPE at positions 0..L−1
- *             h += o_proj(softmax(q·kᵀ/√D, causal, keys < validTokens)·v)   (query head h reads kv head h/(Hq/Hkv))
+ *             h += o_proj(softmax(q·kᵀ/√D, causal, keys in [0, validTokens))·v)   (query head h reads kv head h/(Hq/Hkv))
  *             h += down(SiLU(gate(RMSNorm(h))) ⊙ up(RMSNorm(h)))
  * out = RMSNorm(h)
  * </pre>

@@ -18,7 +18,7 @@ public final class Activations {
         return x * (x >= 0 ? 1f / (1f + e) : e / (1f + e));
     }
 
-    /** x[i] = silu(x[i]) for i < n. */
+    /** x[i] = silu(x[i]) for i in [0, n). */
     public static void silu(float[] x, int n) {
         Parallel.forEach((n + CHUNK - 1) / CHUNK, t -> {
             int i = t * CHUNK, e = Math.min(n, i + CHUNK);
@@ -37,7 +37,7 @@ public final class Activations {
         return y;
     }
 
-    /** out[oOff + i] = up[uOff + i] · silu(gate[gOff + i]) for i < n: the gated half of SwiGLU. */
+    /** out[oOff + i] = up[uOff + i] · silu(gate[gOff + i]) for i in [0, n): the gated half of SwiGLU. */
     public static void siluTimes(float[] gate, int gOff, float[] up, int uOff, float[] out, int oOff, int n) {
         int i = 0;
         for (; i + S.length() <= n; i += S.length()) {
@@ -47,7 +47,7 @@ public final class Activations {
         for (; i < n; i++) out[oOff + i] = up[uOff + i] * silu(gate[gOff + i]);
     }
 
-    /** SwiGLU in place over rows: up[r·ldu + off + i] ·= silu(gate[r·hidden + i]) for i < hidden. */
+    /** SwiGLU in place over rows: up[r·ldu + off + i] ·= silu(gate[r·hidden + i]) for i in [0, hidden). */
     public static void siluGateRows(float[] gate, int rows, int hidden, float[] up, int ldu, int off) {
         Parallel.forEach(rows, r -> siluTimes(gate, r * hidden, up, r * ldu + off, up, r * ldu + off, hidden));
     }

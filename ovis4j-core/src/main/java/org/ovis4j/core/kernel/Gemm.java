@@ -36,14 +36,14 @@ public final class Gemm {
     /** Where the B operand's panels come from: weights of any dtype, or a float matrix. */
     public interface PanelSource {
         /**
-         * Writes B(k0 + kk, n0 + j) to panel[off + kk * NR + j] for kk < kc, j < nr (nr ≤ NR); columns
+         * Writes B(k0 + kk, n0 + j) to panel[off + kk * NR + j] for kk in [0, kc), j in [0, nr) (nr ≤ NR); columns
          * ≥ nr are zeroed.
          */
         void pack(int n0, int nr, int k0, int kc, float[] panel, int off);
     }
 
     /**
-     * C[m*ldc + cOff + n] = (accumulate ? C : bias[n] or 0) + sum_k A[m*lda + k] * B(k, n), for m < M, n < N, k < K.
+     * C[m*ldc + cOff + n] = (accumulate ? C : bias[n] or 0) + sum_k A[m*lda + k] * B(k, n), for m in [0, M), n in [0, N), k in [0, K).
      */
     public static void gemm(float[] a, int lda, int M, int K, PanelSource b, int N, float[] bias,
                             float[] c, int ldc, int cOff, boolean accumulate) {

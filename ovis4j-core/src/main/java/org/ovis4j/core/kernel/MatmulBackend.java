@@ -50,7 +50,7 @@ public interface MatmulBackend {
 
         /**
          * y[r·ldy + yOff + n] = (accumulate ? y : bias[n] or 0) + Σ_k x[xOff + r·ldx + k]·W[n, k],
-         * for r < rows, n < out, k < in.
+         * for r in [0, rows), n in [0, out), k in [0, in).
          */
         void multiply(float[] x, int xOff, int ldx, int rows, float[] bias, float[] y, int ldy, int yOff, boolean accumulate);
     }

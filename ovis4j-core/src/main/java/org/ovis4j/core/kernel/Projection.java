@@ -15,7 +15,7 @@ public interface Projection {
 
     int out();
 
-    /** y[yOff + r·ldy + n] = b[n] + Σ_k x[xOff + r·ldx + k]·W[n, k], for r < rows, n < out. */
+    /** y[yOff + r·ldy + n] = b[n] + Σ_k x[xOff + r·ldx + k]·W[n, k], for r in [0, rows), n in [0, out). */
     void forward(float[] x, int xOff, int ldx, int rows, float[] y, int yOff, int ldy);
 
     /** y[yOff + r·ldy + n] += b[n] + Σ_k x[xOff + r·ldx + k]·W[n, k] (a residual add). */

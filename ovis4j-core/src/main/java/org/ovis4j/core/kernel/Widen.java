@@ -43,7 +43,7 @@ public final class Widen {
 
     private Widen() {}
 
-    /** dst[off + i] = t[from + i] as float (Q8_0: dequantized), for i < count. */
+    /** dst[off + i] = t[from + i] as float (Q8_0: dequantized), for i in [0, count). */
     public static void read(Tensor t, long from, float[] dst, int off, int count) {
         if (t.blockScales() != null) q8(t, from, dst, off, count);
         else if (t.dtype() == DType.BF16) bf16(t.data(), from * 2, dst, off, count);

@@ -20,7 +20,7 @@ public interface Projection {
     /** Its parameters, in declaration order (weight, bias, then an adapter's). */
     List<Parameter> parameters();
 
-    /** y[yOff + r·ldy + o] = this(x[xOff + r·ldx ...])[o] for r < rows. */
+    /** y[yOff + r·ldy + o] = this(x[xOff + r·ldx ...])[o] for r in [0, rows). */
     void forward(float[] x, int xOff, int ldx, int rows, float[] y, int yOff, int ldy);
 
     /**

@@ -40,7 +40,7 @@ public final class LoraAdapter {
         return List.of(a, b);
     }
 
-    /** y[yOff + r·ldy + o] += scale·(B(A x_r))[o] for r < rows. */
+    /** y[yOff + r·ldy + o] += scale·(B(A x_r))[o] for r in [0, rows). */
     public void addForward(float[] x, int xOff, int ldx, int rows, float[] y, int yOff, int ldy) {
         float[] u = new float[rows * rank], t = new float[rows * out];
         LinearOp.forward(x, xOff, ldx, rows, a.value(), null, in, rank, u, 0, rank);

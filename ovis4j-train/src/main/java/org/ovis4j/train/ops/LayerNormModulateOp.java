@@ -13,7 +13,7 @@ public final class LayerNormModulateOp {
 
     /**
      * out[outOff + r·dim + i] = (x − mean_r)·rstd_r·(1 + mod[scaleOff + i]) + mod[shiftOff + i] for rows
-     * r < rows of x from xOff; mean[statOff + r] and rstd[statOff + r] receive the statistics.
+     * r in [0, rows) of x from xOff; mean[statOff + r] and rstd[statOff + r] receive the statistics.
      */
     public static void forward(float[] x, int xOff, int rows, int dim, float eps, float[] mod, int shiftOff, int scaleOff,
                                float[] out, int outOff, float[] mean, float[] rstd, int statOff) {

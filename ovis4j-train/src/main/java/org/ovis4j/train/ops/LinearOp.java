@@ -17,7 +17,7 @@ import org.ovis4j.core.kernel.Gemm;
 public final class LinearOp {
     private LinearOp() {}
 
-    /** y[yOff + r·ldy + o] = b[o] + Σ_i x[xOff + r·ldx + i]·w[o·in + i] for r < rows; b may be null. */
+    /** y[yOff + r·ldy + o] = b[o] + Σ_i x[xOff + r·ldx + i]·w[o·in + i] for r in [0, rows); b may be null. */
     public static void forward(float[] x, int xOff, int ldx, int rows, float[] w, float[] b, int in, int out,
                                float[] y, int yOff, int ldy) {
         forward(x, xOff, ldx, rows, FloatPanels.transposed(w, 0, in), b, in, out, y, yOff, ldy);

@@ -15,7 +15,7 @@ public final class RowTasks {
 
     private RowTasks() {}
 
-    /** body.accept(r) for every r < rows, rows of about {@code rowWork} elements each. */
+    /** body.accept(r) for every r in [0, rows), rows of about {@code rowWork} elements each. */
     public static void forEach(int rows, int rowWork, IntConsumer body) {
         int perTask = Math.max(1, MIN_WORK / Math.max(1, rowWork));
         int tasks = (rows + perTask - 1) / perTask;

@@ -22,7 +22,7 @@ public final class SiluOp {
         return x >= 0 ? 1f / (1f + e) : e / (1f + e);
     }
 
-    /** out[outOff + i] = silu(x[xOff + i]) for i < n. */
+    /** out[outOff + i] = silu(x[xOff + i]) for i in [0, n). */
     public static void forward(float[] x, int xOff, int n, float[] out, int outOff) {
         Parallel.forEach((n + CHUNK - 1) / CHUNK, t -> {
             int i = t * CHUNK, e = Math.min(n, i + CHUNK);

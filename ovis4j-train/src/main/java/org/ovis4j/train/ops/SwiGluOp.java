@@ -13,7 +13,7 @@ public final class SwiGluOp {
 
     private SwiGluOp() {}
 
-    /** out[outOff + r·ldo + i] = h[hOff + r·ldh + i]·silu(h[hOff + r·ldh + hidden + i]) for i < hidden. */
+    /** out[outOff + r·ldo + i] = h[hOff + r·ldh + i]·silu(h[hOff + r·ldh + hidden + i]) for i in [0, hidden). */
     public static void forward(float[] h, int hOff, int ldh, int rows, int hidden, float[] out, int outOff, int ldo) {
         RowTasks.forEach(rows, hidden, r -> {
             int u = hOff + r * ldh, g = u + hidden, o = outOff + r * ldo;
