@@ -30,7 +30,7 @@ public class Ovis4jAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     public OvisImage ovis4jPipeline(Ovis4jProperties properties) {
-        Path dir = Ovis4jModelLocation.resolve(properties.getModel());
+        Path dir = Ovis4jModelLocation.resolve(properties.getModel(), properties.isPull(), org.ovis4j.hub.HubSettings.fromEnvironment());
         Precision precision = precision(properties.getPrecision());
         applyThreads(properties.getThreads());
         return OvisImage.load(dir, precision);

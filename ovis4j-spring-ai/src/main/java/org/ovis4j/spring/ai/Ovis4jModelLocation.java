@@ -5,6 +5,9 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.regex.Pattern;
 import org.ovis4j.core.OvisException;
+import org.ovis4j.hub.HubModels;
+import org.ovis4j.hub.HubSettings;
+import org.ovis4j.hub.PullListener;
 
 /** Where the checkpoint that {@code spring.ai.ovis4j.model} names is. */
 public final class Ovis4jModelLocation {
@@ -14,17 +17,23 @@ public final class Ovis4jModelLocation {
 
     private Ovis4jModelLocation() {}
 
+    /** {@link #resolve(String, boolean, HubSettings)} from the cache only, with this process's Hugging Face environment. */
+    public static Path resolve(String model) {
+        return resolve(model, false, HubSettings.fromEnvironment());
+    }
+
     /**
      * The checkpoint folder for the property's value. Every way of naming a model goes through this
-     * one method: today a folder (absolute, or relative to the working directory); a Hugging Face
-     * hub id ({@code ORG/NAME[@REV]}) is an error that says so, until it is resolved here through the
-     * shared Hugging Face cache.
+     * one method: a folder (absolute, or relative to the working directory), or a Hugging Face hub id
+     * ({@code ORG/NAME[@REV]}) found in the shared Hugging Face cache, the one Python's
+     * huggingface_hub and {@code ovis4j pull} write ({@link HubModels}), downloaded first when
+     * {@code pull} ({@code spring.ai.ovis4j.pull}) is true.
      *
      * @param model the value of {@code spring.ai.ovis4j.model}
      * @return an existing folder (whether it holds a checkpoint is checked when it loads)
      * @throws OvisException one line naming the property and what is wrong with its value
      */
-    public static Path resolve(String model) {
+    public static Path resolve(String model, boolean pull, HubSettings hub) {
         if (model == null || model.isBlank())
             throw new OvisException(PROPERTY + " is not set: give the folder of an Ovis-Image checkpoint");
         Path dir;
@@ -36,9 +45,13 @@ public final class Ovis4jModelLocation {
         if (Files.isDirectory(dir)) return dir;
         if (Files.exists(dir)) throw new OvisException(PROPERTY + "=" + model + " is a file, not a checkpoint folder");
         String where = " (" + dir.toAbsolutePath().normalize() + ")";
-        if (HUB_ID.matcher(model.strip()).matches())
-            throw new OvisException(PROPERTY + "=" + model + ": no such folder" + where
-                    + ", and Hugging Face hub ids are not resolved yet: download the model and give its folder");
+        if (HUB_ID.matcher(model.strip()).matches()) {
+            try {
+                return HubModels.resolve(model.strip(), null, pull, hub, PullListener.NONE);
+            } catch (OvisException e) {
+                throw new OvisException(PROPERTY + "=" + e.getMessage());
+            }
+        }
         throw new OvisException(PROPERTY + "=" + model + ": no such folder" + where);
     }
 }

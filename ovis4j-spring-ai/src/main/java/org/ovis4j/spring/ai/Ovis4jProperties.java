@@ -27,6 +27,9 @@ public class Ovis4jProperties {
     private String model;
     /** fp32 (float32 throughout, on the Java kernels), bf16 or int8 (W8A8 on oneDNN). */
     private String precision = "bf16";
+
+    /** Download a hub id's files into the Hugging Face cache before loading (otherwise the cache alone is read). */
+    private boolean pull;
     /** Compute threads (default: OVIS4J_THREADS, else every core); the pool is one per JVM. */
     private Integer threads;
     /** Defaults of every request; a request's own options override them field by field. */
@@ -38,6 +41,9 @@ public class Ovis4jProperties {
     public void setModel(String model) { this.model = model; }
 
     /** fp32 (float32 throughout, on the Java kernels), bf16 (default) or int8 (W8A8 on oneDNN). */
+    public boolean isPull() { return pull; }
+    public void setPull(boolean pull) { this.pull = pull; }
+
     public String getPrecision() { return precision; }
     public void setPrecision(String precision) { this.precision = precision; }
 

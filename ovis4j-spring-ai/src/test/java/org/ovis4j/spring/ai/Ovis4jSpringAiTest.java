@@ -180,7 +180,7 @@ class Ovis4jSpringAiTest {
     void wrongPropertiesStopTheStartWithTheirName() {
         assertTrue(startupError().getMessage().startsWith("spring.ai.ovis4j.model is not set"));
         assertTrue(startupError("spring.ai.ovis4j.model=AIDC-AI/Ovis-Image-7B").getMessage()
-                .contains("Hugging Face hub ids are not resolved yet"));
+                .contains("in the Hub cache"));
         assertEquals("spring.ai.ovis4j.precision=fp16: unknown precision \"fp16\" (expected fp32, bf16 or int8)",
                 startupError("spring.ai.ovis4j.model=" + TINY, "spring.ai.ovis4j.precision=fp16").getMessage());
         assertTrue(startupError("spring.ai.ovis4j.model=" + TINY, "spring.ai.ovis4j.threads=0").getMessage()
