@@ -19,7 +19,7 @@ import org.springframework.boot.context.properties.source.MapConfigurationProper
 
 /** The README's Spring AI example compiles, and its properties are ones this module binds. */
 class ReadmeSnippetTest {
-    static final Set<String> KEYS = Set.of("model", "precision", "threads", "options.n", "options.width", "options.height",
+    static final Set<String> KEYS = Set.of("model", "pull", "precision", "threads", "options.n", "options.width", "options.height",
             "options.response-format", "options.steps", "options.guidance", "options.seed", "options.negative-prompt");
 
     @Test
