@@ -15,12 +15,15 @@ import org.ovis4j.train.ops.SoftmaxCrossEntropyOp;
  * {@link #CHUNK}, each chunk's logits turned into their gradient in place and consumed by the two
  * products of the backward before the next chunk.
  *
- * <p>The softmax runs over every row of E, or over a given subset of ids ({@link Vocabulary#of}): with
- * the subset the logits of ids outside it are left out of the normaliser. That is exact for the
- * loss on a corpus whose every target lies in the subset only in the sense that those ids would then
- * never be trained to be unlikely; what changes is the model's distribution, not the gradient's form,
- * and rows of E outside the subset get no gradient from the head (they keep their initial values
- * unless they occur as inputs, which they cannot when the subset holds every id of the corpus).
+ * <p>The softmax runs over every row of E, or over a given subset of ids ({@link Vocabulary#of}), the
+ * normaliser then summing the subset's logits only. On a corpus whose every target lies in the subset
+ * this is the exact cross-entropy of the model restricted to those ids (a model that cannot emit the
+ * others), not the full softmax's: the full one also pushes every other id's logit down, and its loss
+ * is larger (log of the vocabulary at the start instead of log of the subset). The rows of E outside
+ * the subset then get no gradient from the head; on that corpus they never occur as inputs either, so
+ * they keep their initial values (but for weight decay), and the states of every prompt made of the
+ * corpus's ids are what the subset trained. Measured on the pilot (151,669 ids, 559 in the corpus,
+ * hidden 128): the full head is about 7 times the rest of the step, the subset's 1 %.
  */
 public final class CausalLmLoss {
     /** Target rows per chunk: 128 rows of 151,669 logits are 78 MB. */
