@@ -28,8 +28,9 @@ import org.ovis4j.train.testing.TrainingGoldens;
 /**
  * {@code train text-encoder} end to end on a tiny Qwen3 with the tiny golden tokenizer (1,024 ids): the loss
  * falls when the model fits a few captions; a run stopped after a checkpoint and resumed ends with the same
- * bits as the uninterrupted one (weights, loss curve, state.json); the checkpoint's text_encoder/ folder loads
- * in the pipeline's Qwen3Model and encodes prompts to the states the trained model computes; the corpus
+ * bits as the uninterrupted one (weights, loss curve, state.json); the checkpoint's text_encoder/ folder, dropped
+ * into the tiny checkpoint, loads in the unmodified pipeline (OvisImage.load) and encodes a prompt to the states the
+ * trained model computes; the corpus
  * softmax trains too; config errors are one line.
  */
 class TextEncoderTrainerTest {
@@ -47,7 +48,7 @@ class TextEncoderTrainerTest {
         Path captions = dir.resolve("captions.txt");
         if (!Files.exists(captions)) Files.write(captions, CAPTIONS);
         Map<String, Object> te = new LinkedHashMap<>();
-        te.put("hidden_size", 32L);
+        te.put("hidden_size", 64L); // the tiny checkpoint's joint_attention_dim, so the pipeline can load the result
         te.put("intermediate_size", 48L);
         te.put("num_hidden_layers", 2L);
         te.put("num_attention_heads", 4L);
@@ -110,6 +111,13 @@ class TextEncoderTrainerTest {
 
         // the checkpoint's text_encoder/ is what the pipeline loads: same states as the trained model's forward
         Path te = dir.resolve("a/step-000012/text_encoder");
+        Path pipe = TrainingGoldens.copyTinyModel(dir.resolve("pipe"));
+        for (String f : new String[] {"config.json", "model.safetensors"})
+            Files.copy(te.resolve(f), pipe.resolve("text_encoder").resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        float[] viaPipeline;
+        try (org.ovis4j.pipeline.OvisImage img = org.ovis4j.pipeline.OvisImage.load(pipe, org.ovis4j.pipeline.Precision.FP32)) {
+            viaPipeline = img.encodePrompt(CAPTIONS.get(0), 64, org.ovis4j.pipeline.ProgressListener.NONE);
+        }
         Qwen3Config cfg = Qwen3Config.readFolder(te);
         Qwen3Tokenizer tok = Qwen3Tokenizer.load(tokenizer().resolve("tokenizer.json"));
         OvisPrompt.Encoded e = OvisPrompt.encode(tok, CAPTIONS.get(0), 64);
@@ -118,8 +126,9 @@ class TextEncoderTrainerTest {
             float[] trained = straight.model().forward(new org.ovis4j.train.text.TextBatch(1, e.validTokens(),
                     java.util.Arrays.copyOf(e.ids(), e.validTokens()), new int[] {e.validTokens()})).output();
             int hd = cfg.hiddenSize(), kept = e.validTokens() - OvisTextEncoder.PROMPT_START_ROW;
-            assertArrayEquals(java.util.Arrays.copyOfRange(trained, OvisTextEncoder.PROMPT_START_ROW * hd, e.validTokens() * hd),
-                    java.util.Arrays.copyOf(pipeline, kept * hd));
+            float[] want = java.util.Arrays.copyOfRange(trained, OvisTextEncoder.PROMPT_START_ROW * hd, e.validTokens() * hd);
+            assertArrayEquals(want, java.util.Arrays.copyOf(pipeline, kept * hd));
+            assertArrayEquals(want, java.util.Arrays.copyOf(viaPipeline, kept * hd));
         }
     }
 
@@ -134,7 +143,7 @@ class TextEncoderTrainerTest {
         assertTrue(rows.getLast().loss() < rows.getFirst().loss(), rows.getFirst().loss() + " -> " + rows.getLast().loss());
         // id 1000 (a special token absent from the captions and the template) keeps its row but for weight decay
         float[] after = t.model().embedding().value();
-        int hd = 32;
+        int hd = 64;
         double ratio = after[1000 * hd] / before[1000 * hd];
         for (int i = 0; i < hd; i++) assertEquals(ratio, after[1000 * hd + i] / before[1000 * hd + i], 1e-5);
         assertTrue(ratio < 1 && ratio > 0.99, "decay only: " + ratio);
