@@ -194,7 +194,7 @@ public final class Qwen3Model {
      * rounded to float32, then cos/sin. Returns {cos, sin}, each [rows, D/2] (transformers repeats the
      * D/2 values twice along the head dimension; {@link Rope#applyRotateHalf} reads each once).
      */
-    static float[][] rotary(Qwen3Config cfg, int rows) {
+    public static float[][] rotary(Qwen3Config cfg, int rows) {
         int half = cfg.headDim() / 2;
         float[] invFreq = new float[half];
         float theta = (float) cfg.ropeTheta();

@@ -8,8 +8,9 @@ import org.ovis4j.core.kernel.VectorMath;
 import org.ovis4j.core.parallel.Parallel;
 
 /**
- * Multi-head attention without mask, forward and backward side by side: the MMDiT's joint attention over
- * each sample's [text; image] rows and the VAE mid-block's one-head self-attention.
+ * Multi-head attention, forward and backward side by side: without mask, the MMDiT's joint attention over
+ * each sample's [text; image] rows and the VAE mid-block's one-head self-attention; causal and grouped-query
+ * (several query heads per key/value head), the Qwen3 text encoder's self-attention.
  *
  * <p>The forward is the inference kernel ({@link Attention#attendJava}), which also writes each query row's
  * log-sum-exp, so training differentiates exactly the attention that generation runs.
@@ -56,18 +57,40 @@ public final class AttentionOp {
      */
     public static void forward(float[] q, float[] k, float[] v, int samples, int len, int heads, int headDim, float[] out,
                                float[] lse) {
-        check(samples, len, heads, headDim, lse, q, k, v, out);
-        int ld = heads * headDim;
+        forward(q, k, v, samples, len, heads, heads, headDim, false, out, lse);
+    }
+
+    /**
+     * As above with grouped-query attention and an optional causal mask (Qwen3's self-attention): k and v are
+     * [samples * len, kvHeads * headDim], query head h reads kv head h / (heads / kvHeads); with {@code causal}
+     * query i sees keys 0..i only.
+     */
+    public static void forward(float[] q, float[] k, float[] v, int samples, int len, int heads, int kvHeads, int headDim,
+                               boolean causal, float[] out, float[] lse) {
+        check(samples, len, heads, kvHeads, headDim, lse, new float[][] {q, out}, new float[][] {k, v});
         float scale = scale(headDim);
-        Attention.attendJava(q, 0, ld, k, 0, ld, v, 0, ld, out, 0, ld, samples, len, len, heads, heads, headDim, scale, false,
-                len, lse, 0);
+        Attention.attendJava(q, 0, heads * headDim, k, 0, kvHeads * headDim, v, 0, kvHeads * headDim, out, 0, heads * headDim,
+                samples, len, len, heads, kvHeads, headDim, scale, causal, len, lse, 0);
     }
 
     /** Gradients of the above; dq, dk, dv are overwritten (same layout as q, k, v). out and lse are forward's. */
     public static void backward(float[] q, float[] k, float[] v, float[] out, float[] lse, float[] dOut,
                                 int samples, int len, int heads, int headDim, float[] dq, float[] dk, float[] dv) {
-        check(samples, len, heads, headDim, lse, q, k, v, out, dOut, dq, dk, dv);
-        int d = headDim, ld = heads * d, n = samples * len * ld;
+        backward(q, k, v, out, lse, dOut, samples, len, heads, heads, headDim, false, dq, dk, dv);
+    }
+
+    /**
+     * Gradients of the grouped-query, optionally causal forward. A task owns one kv head's key block and runs
+     * the queries of every head of its group against it, so dK and dV sum over the group in the tile (query
+     * heads in order, then query blocks in order) and are written once. Under the causal mask a key block
+     * meets only the query blocks from its own diagonal on, and the probabilities of keys after their query
+     * are zero (so are their dS).
+     */
+    public static void backward(float[] q, float[] k, float[] v, float[] out, float[] lse, float[] dOut,
+                                int samples, int len, int heads, int kvHeads, int headDim, boolean causal,
+                                float[] dq, float[] dk, float[] dv) {
+        check(samples, len, heads, kvHeads, headDim, lse, new float[][] {q, out, dOut, dq}, new float[][] {k, v, dk, dv});
+        int d = headDim, ld = heads * d, ldkv = kvHeads * d, n = samples * len * ld, group = kvHeads == 0 ? 0 : heads / kvHeads;
         float scale = scale(headDim);
         if (n == 0) return;
 
@@ -83,46 +106,50 @@ public final class AttentionOp {
         });
 
         int keyBlocks = (len + KB - 1) / KB;
-        int pairs = samples * heads;
+        int pairs = samples * kvHeads;
         // (The copies of dQ must fit one array; a shape this large has pairs enough anyway.)
         int chunks = Math.min(Math.min(keyBlocks, Math.max(1, (TASKS + pairs - 1) / pairs)), Integer.MAX_VALUE / n);
         // Chunk 0 adds into dQ itself, chunk c > 0 into its copy partial[(c-1)*n ...], laid out as dQ.
         float[] partial = chunks == 1 ? null : new float[(chunks - 1) * n];
         Arrays.fill(dq, 0, n, 0f);
         Parallel.forEach(pairs * chunks, task -> {
-            int c = task % chunks, s = task / chunks / heads, h = task / chunks % heads;
-            int base = s * len * ld + h * d, stat = (s * heads + h) * len;
+            int c = task % chunks, s = task / chunks / kvHeads, kvh = task / chunks % kvHeads;
+            int kvBase = s * len * ldkv + kvh * d;
             float[] dqSum = c == 0 ? dq : partial;
-            int dqBase = (c == 0 ? 0 : (c - 1) * n) + base;
+            int dqShift = c == 0 ? 0 : (c - 1) * n;
             Tile t = TILES.get().fit(d);
             for (int kb = c * keyBlocks / chunks, kbEnd = (c + 1) * keyBlocks / chunks; kb < kbEnd; kb++) {
                 int j0 = kb * KB, jn = Math.min(KB, len - j0), jp = (jn + 2 * L - 1) / (2 * L) * (2 * L);
-                int kv = base + j0 * ld;
-                transpose(k, kv, ld, jn, jp, d, t.kt);
-                transpose(v, kv, ld, jn, jp, d, t.vt);
-                gather(k, kv, ld, jn, d, t.kj);
+                int kv = kvBase + j0 * ldkv;
+                transpose(k, kv, ldkv, jn, jp, d, t.kt);
+                transpose(v, kv, ldkv, jn, jp, d, t.vt);
+                gather(k, kv, ldkv, jn, d, t.kj);
                 Arrays.fill(t.dk, 0, jn * d, 0f);
                 Arrays.fill(t.dv, 0, jn * d, 0f);
-                for (int i0 = 0; i0 < len; i0 += QB) {
-                    int rows = Math.min(QB, len - i0), qi = base + i0 * ld;
-                    gather(q, qi, ld, rows, d, t.qi);
-                    gather(dOut, qi, ld, rows, d, t.gi);
-                    // S = Q_i·K_jᵀ, then P = exp(scale·S − lse).
-                    Arrays.fill(t.p, 0, rows * KB, 0f);
-                    mulAdd(t.qi, 0, d, 1, rows, d, t.kt, 0, KB, jp, t.p, 0, KB);
-                    probabilities(t.p, rows, jn, jp, scale, lse, stat + i0);
-                    // dP = dO_i·V_jᵀ, then dS = scale·P ∘ (dP − D).
-                    Arrays.fill(t.ds, 0, rows * KB, 0f);
-                    mulAdd(t.gi, 0, d, 1, rows, d, t.vt, 0, KB, jp, t.ds, 0, KB);
-                    scoreGradients(t.p, t.ds, rows, jp, scale, delta, stat + i0);
-                    // dV_j += Pᵀ·dO_i, dK_j += dSᵀ·Q_i, dQ_i += dS·K_j.
-                    mulAdd(t.p, 0, 1, KB, jn, rows, t.gi, 0, d, d, t.dv, 0, d);
-                    mulAdd(t.ds, 0, 1, KB, jn, rows, t.qi, 0, d, d, t.dk, 0, d);
-                    mulAdd(t.ds, 0, KB, 1, rows, jn, t.kj, 0, d, d, dqSum, dqBase + i0 * ld, ld);
+                for (int h = kvh * group; h < (kvh + 1) * group; h++) {
+                    int base = s * len * ld + h * d, stat = (s * heads + h) * len;
+                    // Causal: queries before the block's first key see none of it.
+                    for (int i0 = causal ? j0 / QB * QB : 0; i0 < len; i0 += QB) {
+                        int rows = Math.min(QB, len - i0), qi = base + i0 * ld;
+                        gather(q, qi, ld, rows, d, t.qi);
+                        gather(dOut, qi, ld, rows, d, t.gi);
+                        // S = Q_i·K_jᵀ, then P = exp(scale·S − lse) (0 where the mask hides the key).
+                        Arrays.fill(t.p, 0, rows * KB, 0f);
+                        mulAdd(t.qi, 0, d, 1, rows, d, t.kt, 0, KB, jp, t.p, 0, KB);
+                        probabilities(t.p, rows, jn, jp, scale, lse, stat + i0, causal ? i0 - j0 : Integer.MAX_VALUE / 2);
+                        // dP = dO_i·V_jᵀ, then dS = scale·P ∘ (dP − D).
+                        Arrays.fill(t.ds, 0, rows * KB, 0f);
+                        mulAdd(t.gi, 0, d, 1, rows, d, t.vt, 0, KB, jp, t.ds, 0, KB);
+                        scoreGradients(t.p, t.ds, rows, jp, scale, delta, stat + i0);
+                        // dV_j += Pᵀ·dO_i, dK_j += dSᵀ·Q_i, dQ_i += dS·K_j.
+                        mulAdd(t.p, 0, 1, KB, jn, rows, t.gi, 0, d, d, t.dv, 0, d);
+                        mulAdd(t.ds, 0, 1, KB, jn, rows, t.qi, 0, d, d, t.dk, 0, d);
+                        mulAdd(t.ds, 0, KB, 1, rows, jn, t.kj, 0, d, d, dqSum, dqShift + qi, ld);
+                    }
                 }
                 for (int j = 0; j < jn; j++) {
-                    System.arraycopy(t.dk, j * d, dk, kv + j * ld, d);
-                    System.arraycopy(t.dv, j * d, dv, kv + j * ld, d);
+                    System.arraycopy(t.dk, j * d, dk, kv + j * ldkv, d);
+                    System.arraycopy(t.dv, j * d, dv, kv + j * ldkv, d);
                 }
             }
         });
@@ -167,13 +194,18 @@ public final class AttentionOp {
         if (jp > jn) for (int t = 0; t < d; t++) Arrays.fill(mt, t * KB + jn, t * KB + jp, 0f);
     }
 
-    /** Scores to probabilities in place: p = exp(scale·s − lse) for keys j < jn, and 0 for the padding up to jp. */
-    private static void probabilities(float[] p, int rows, int jn, int jp, float scale, float[] lse, int lseOff) {
+    /**
+     * Scores to probabilities in place: p = exp(scale·s − lse) for keys j < jn, and 0 for the padding up to jp
+     * and for the keys a causal mask hides: row r sees keys j ≤ r + {@code diagonal} (diagonal = first query
+     * minus first key of the tile; a huge value for no mask).
+     */
+    private static void probabilities(float[] p, int rows, int jn, int jp, float scale, float[] lse, int lseOff, int diagonal) {
         for (int r = 0; r < rows; r++) {
             FloatVector m = FloatVector.broadcast(S, lse[lseOff + r]);
             for (int j = r * KB, e = j + jp; j < e; j += L)
                 VectorMath.expNonPositive(FloatVector.fromArray(S, p, j).mul(scale).sub(m)).intoArray(p, j);
-            Arrays.fill(p, r * KB + jn, r * KB + jp, 0f);
+            int visible = Math.max(0, Math.min(jn, r + diagonal + 1));
+            Arrays.fill(p, r * KB + visible, r * KB + jp, 0f);
         }
     }
 
@@ -313,12 +345,17 @@ public final class AttentionOp {
 
     private static final ThreadLocal<Tile> TILES = ThreadLocal.withInitial(Tile::new);
 
-    private static void check(int samples, int len, int heads, int headDim, float[] lse, float[]... matrices) {
+    private static void check(int samples, int len, int heads, int kvHeads, int headDim, float[] lse, float[][] queryShaped,
+                              float[][] keyShaped) {
         if (samples < 0 || len < 0 || heads < 0 || headDim < 0)
             throw new IllegalArgumentException("attention: negative size " + samples + "x" + len + "x" + heads + "x" + headDim);
-        long n = (long) samples * len * heads * headDim;
-        for (float[] m : matrices)
+        if (kvHeads <= 0 ? heads != 0 : heads % kvHeads != 0)
+            throw new IllegalArgumentException("attention: " + heads + " query heads are not a multiple of " + kvHeads + " kv heads");
+        long n = (long) samples * len * heads * headDim, nkv = (long) samples * len * kvHeads * headDim;
+        for (float[] m : queryShaped)
             if (m.length < n) throw new IllegalArgumentException("attention: " + m.length + " floats, need " + n);
+        for (float[] m : keyShaped)
+            if (m.length < nkv) throw new IllegalArgumentException("attention: " + m.length + " floats, need " + nkv);
         if (lse.length < (long) samples * heads * len)
             throw new IllegalArgumentException("attention: lse has " + lse.length + " floats, need " + (long) samples * heads * len);
     }

@@ -82,6 +82,43 @@ final class RunFolder {
         return dir;
     }
 
+    /**
+     * The state to resume from, or null for a fresh run: a fresh run needs a folder without checkpoints,
+     * a resumed one a checkpoint whose config fingerprint is this config's (else one line naming the
+     * first key that differs). Shared by every training mode.
+     */
+    TrainState resumeState(boolean resume, Path configFile, java.util.Map<String, Object> fingerprint, String hash) {
+        Path latest = latest();
+        if (!resume && latest != null)
+            throw new OvisException(root + ": holds a run (latest checkpoint " + latest.getFileName()
+                    + "); pass --resume to continue it, or choose another output folder");
+        if (resume && latest == null) throw new OvisException(root + ": no checkpoint to resume from (no \"latest\" file)");
+        TrainState state = resume ? TrainState.read(latest) : null;
+        if (state != null && !state.configSha256().equals(hash)) {
+            String diff = TrainConfig.difference("", state.fingerprint(), fingerprint);
+            throw new OvisException(configFile + ": differs from the run being resumed in " + root + " ("
+                    + (diff != null ? diff : "config hash " + state.configSha256()) + "); resume with the same config or train into another output folder");
+        }
+        return state;
+    }
+
+    /**
+     * Writes checkpoint {@code step} ({@link #write}), keeps the newest {@code keepLast}, then replaces the
+     * run's loss curve (loss.csv and loss.png) beside them; returns the checkpoint's folder.
+     */
+    Path checkpoint(long step, int keepLast, LossLog log, Contents contents) {
+        Path dir = write(step, contents);
+        prune(keepLast, dir);
+        Path csv = root.resolve(LossLog.FILE);
+        try {
+            writeAtomically(csv, log.csv());
+        } catch (IOException e) {
+            throw new OvisException(csv + ": cannot write (" + e.getMessage() + "); the checkpoint " + dir.getFileName() + " is complete");
+        }
+        LossPlot.write(root.resolve("loss.png"), log.rows());
+        return dir;
+    }
+
     /** Removes folders of checkpoint writes that never completed. */
     void removeUnfinished() {
         for (Path p : list(".tmp")) {

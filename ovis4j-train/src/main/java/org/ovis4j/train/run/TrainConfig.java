@@ -176,25 +176,8 @@ public record TrainConfig(Path file, Path model, FromScratch fromScratch, Mode m
         long steps = c.integer("steps");
         if (steps < 1) throw c.error("steps", "must be at least 1, got " + steps);
 
-        ConfigObject o = c.object("optimizer");
-        if (o == null) c.string("optimizer");
-        AdamW.Hyperparameters hp;
-        try {
-            hp = new AdamW.Hyperparameters(o.number("lr"), o.number("beta1", 0.9), o.number("beta2", 0.999), o.number("eps", 1e-8),
-                    o.number("weight_decay", 1e-2));
-        } catch (OvisException e) {
-            if (e.getMessage().startsWith(c.file().toString())) throw e;
-            throw new OvisException(c.file() + ": key \"optimizer\": " + e.getMessage());
-        }
-        o.finish();
-
-        Schedule schedule = new Schedule("constant", 0);
-        ConfigObject s = c.object("schedule");
-        if (s != null) {
-            schedule = new Schedule(s.choice("name", "constant", "constant", "constant_with_warmup", "cosine"), s.integer("warmup_steps", 0));
-            if (schedule.warmupSteps() < 0) throw s.error("warmup_steps", "must not be negative");
-            s.finish();
-        }
+        AdamW.Hyperparameters hp = optimizer(c);
+        Schedule schedule = schedule(c);
 
         double clip = c.number("max_grad_norm", 1.0);
         if (clip < 0) throw c.error("max_grad_norm", "must not be negative (0 turns clipping off)");
@@ -237,6 +220,49 @@ public record TrainConfig(Path file, Path model, FromScratch fromScratch, Mode m
         c.finish();
         return new TrainConfig(c.file(), model, scratch, mode, lora, data, batch, steps, hp, schedule, clip, ema, sigma, dropout,
                 recompute, seed, every, keep, samples, eval, output);
+    }
+
+    /** The required "optimizer" object (AdamW; shared by every training mode's config). */
+    static AdamW.Hyperparameters optimizer(ConfigObject c) {
+        ConfigObject o = c.object("optimizer");
+        if (o == null) c.string("optimizer");
+        AdamW.Hyperparameters hp;
+        try {
+            hp = new AdamW.Hyperparameters(o.number("lr"), o.number("beta1", 0.9), o.number("beta2", 0.999), o.number("eps", 1e-8),
+                    o.number("weight_decay", 1e-2));
+        } catch (OvisException e) {
+            if (e.getMessage().startsWith(c.file().toString())) throw e;
+            throw new OvisException(c.file() + ": key \"optimizer\": " + e.getMessage());
+        }
+        o.finish();
+        return hp;
+    }
+
+    /** The optional "schedule" object (constant by default; shared by every training mode's config). */
+    static Schedule schedule(ConfigObject c) {
+        Schedule schedule = new Schedule("constant", 0);
+        ConfigObject s = c.object("schedule");
+        if (s != null) {
+            schedule = new Schedule(s.choice("name", "constant", "constant", "constant_with_warmup", "cosine"), s.integer("warmup_steps", 0));
+            if (schedule.warmupSteps() < 0) throw s.error("warmup_steps", "must not be negative");
+            s.finish();
+        }
+        return schedule;
+    }
+
+    /** The fingerprint's entries of {@link #optimizer} and {@link #schedule}. */
+    static void putOptimizer(Map<String, Object> m, AdamW.Hyperparameters optimizer, Schedule schedule) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("lr", optimizer.lr());
+        o.put("beta1", optimizer.beta1());
+        o.put("beta2", optimizer.beta2());
+        o.put("eps", optimizer.eps());
+        o.put("weight_decay", optimizer.weightDecay());
+        m.put("optimizer", o);
+        Map<String, Object> sc = new LinkedHashMap<>();
+        sc.put("name", schedule.name());
+        sc.put("warmup_steps", schedule.warmupSteps());
+        m.put("schedule", sc);
     }
 
     @SuppressWarnings("unchecked")
@@ -362,17 +388,7 @@ public record TrainConfig(Path file, Path model, FromScratch fromScratch, Mode m
         m.put("data", d);
         m.put("batch_size", (long) batchSize);
         m.put("steps", steps);
-        Map<String, Object> o = new LinkedHashMap<>();
-        o.put("lr", optimizer.lr());
-        o.put("beta1", optimizer.beta1());
-        o.put("beta2", optimizer.beta2());
-        o.put("eps", optimizer.eps());
-        o.put("weight_decay", optimizer.weightDecay());
-        m.put("optimizer", o);
-        Map<String, Object> sc = new LinkedHashMap<>();
-        sc.put("name", schedule.name());
-        sc.put("warmup_steps", schedule.warmupSteps());
-        m.put("schedule", sc);
+        putOptimizer(m, optimizer, schedule);
         m.put("max_grad_norm", maxGradNorm);
         if (ema != null) {
             Map<String, Object> e = new LinkedHashMap<>();

@@ -101,16 +101,7 @@ public final class Trainer implements AutoCloseable {
         this.listener = listener;
         this.folder = new RunFolder(cfg.output(), faults);
         Path latest = folder.latest();
-        if (!resume && latest != null)
-            throw new OvisException(folder.root() + ": holds a run (latest checkpoint " + latest.getFileName()
-                    + "); pass --resume to continue it, or choose another output folder");
-        if (resume && latest == null) throw new OvisException(folder.root() + ": no checkpoint to resume from (no \"latest\" file)");
-        TrainState state = resume ? TrainState.read(latest) : null;
-        if (state != null && !state.configSha256().equals(cfg.fingerprintHash())) {
-            String diff = TrainConfig.difference("", state.fingerprint(), cfg.fingerprint());
-            throw new OvisException(cfg.file() + ": differs from the run being resumed in " + folder.root() + " ("
-                    + (diff != null ? diff : "config hash " + state.configSha256()) + "); resume with the same config or train into another output folder");
-        }
+        TrainState state = folder.resumeState(resume, cfg.file(), cfg.fingerprint(), cfg.fingerprintHash());
         this.base = CheckpointFolder.detect(cfg.model());
         TransformerConfig dit = cfg.fromScratch() != null ? cfg.fromScratch().transformer() : TransformerConfig.read(base);
 
@@ -300,16 +291,8 @@ public final class Trainer implements AutoCloseable {
 
     /** Writes checkpoint {@link #step} (atomically, see {@link RunFolder}), then the loss curve beside it. */
     private void checkpoint() {
-        Path dir = folder.write(step, this::writeCheckpoint);
+        Path dir = folder.checkpoint(step, cfg.keepLast(), log, this::writeCheckpoint);
         lastCheckpoint = dir;
-        folder.prune(cfg.keepLast(), dir);
-        Path csv = folder.root().resolve(LossLog.FILE);
-        try {
-            folder.writeAtomically(csv, log.csv());
-        } catch (IOException e) {
-            throw new OvisException(csv + ": cannot write (" + e.getMessage() + "); the checkpoint " + dir.getFileName() + " is complete");
-        }
-        LossPlot.write(folder.root().resolve("loss.png"), log.rows());
         TrainingTime.record(folder, step, trainSeconds);
         listener.onCheckpoint(step, dir);
     }

@@ -57,25 +57,36 @@ class AttentionOpTest {
      */
     static Reference reference(double[] q, double[] k, double[] v, double[] g, int samples, int len, int heads, int d,
                                float[] o) {
-        int ld = heads * d, n = samples * len * ld;
+        return reference(q, k, v, g, samples, len, heads, heads, d, false, o);
+    }
+
+    /**
+     * As above with kvHeads key/value heads (query head h reads kv head h / (heads / kvHeads); k, v, dk, dv are
+     * [samples * len, kvHeads * d]) and, with {@code causal}, query i seeing keys 0..i only (masked probabilities
+     * are exactly 0). dK and dV sum over the group's query heads: their sums have group·len terms.
+     */
+    static Reference reference(double[] q, double[] k, double[] v, double[] g, int samples, int len, int heads, int kvHeads,
+                               int d, boolean causal, float[] o) {
+        int ld = heads * d, ldkv = kvHeads * d, n = samples * len * ld, nkv = samples * len * ldkv, group = heads / kvHeads;
         double scale = (float) (1.0 / Math.sqrt(d));
         double[] out = new double[n], outTol = new double[n], lse = new double[samples * heads * len],
                 lseTol = new double[lse.length];
-        double[] dq = new double[n], dqTol = new double[n], dk = new double[n], dkTol = new double[n],
-                dv = new double[n], dvTol = new double[n];
+        double[] dq = new double[n], dqTol = new double[n], dk = new double[nkv], dkTol = new double[nkv],
+                dv = new double[nkv], dvTol = new double[nkv];
         double[][] p = new double[len][len], eP = new double[len][len], ds = new double[len][len], eDs = new double[len][len];
         double[] delta = new double[len], eDelta = new double[len];
         for (int s = 0; s < samples; s++)
             for (int h = 0; h < heads; h++) {
-                int base = s * len * ld + h * d;
+                int base = s * len * ld + h * d, kvBase = s * len * ldkv + h / group * d;
                 for (int i = 0; i < len; i++) {
+                    int seen = causal ? i + 1 : len;
                     double[] sc = new double[len], eS = new double[len];
                     double max = Double.NEGATIVE_INFINITY, maxES = 0;
-                    for (int j = 0; j < len; j++) {
+                    for (int j = 0; j < seen; j++) {
                         double dot = 0, abs = 0;
                         for (int t = 0; t < d; t++) {
-                            dot += q[base + i * ld + t] * k[base + j * ld + t];
-                            abs += Math.abs(q[base + i * ld + t] * k[base + j * ld + t]);
+                            dot += q[base + i * ld + t] * k[kvBase + j * ldkv + t];
+                            abs += Math.abs(q[base + i * ld + t] * k[kvBase + j * ldkv + t]);
                         }
                         sc[j] = dot * scale;
                         eS[j] = (d + 1) * U * abs * scale;
@@ -83,21 +94,21 @@ class AttentionOpTest {
                         maxES = Math.max(maxES, eS[j]);
                     }
                     double sum = 0;
-                    for (int j = 0; j < len; j++) sum += Math.exp(sc[j] - max);
+                    for (int j = 0; j < seen; j++) sum += Math.exp(sc[j] - max);
                     double l = max + Math.log(sum), range = 0;
-                    for (int j = 0; j < len; j++) range = Math.max(range, Math.abs(sc[j] - l));
+                    for (int j = 0; j < seen; j++) range = Math.max(range, Math.abs(sc[j] - l));
                     double eL = maxES + U * (len + 8 + 2 * Math.abs(l) + range);
                     int li = (s * heads + h) * len + i;
                     lse[li] = l;
                     lseTol[li] = eL;
                     for (int j = 0; j < len; j++) {
-                        p[i][j] = Math.exp(sc[j] - l);
-                        eP[i][j] = eS[j] + eL + U * (Math.abs(sc[j] - l) + 4);
+                        p[i][j] = j < seen ? Math.exp(sc[j] - l) : 0;
+                        eP[i][j] = j < seen ? eS[j] + eL + U * (Math.abs(sc[j] - l) + 4) : 0;
                     }
                     for (int t = 0; t < d; t++) {
                         double acc = 0, err = 0;
                         for (int j = 0; j < len; j++) {
-                            double term = p[i][j] * v[base + j * ld + t];
+                            double term = p[i][j] * v[kvBase + j * ldkv + t];
                             acc += term;
                             err += Math.abs(term) * (eP[i][j] + (len + 2) * U);
                         }
@@ -121,8 +132,8 @@ class AttentionOpTest {
                     for (int j = 0; j < len; j++) {
                         double dp = 0, abs = 0;
                         for (int t = 0; t < d; t++) {
-                            dp += g[base + i * ld + t] * v[base + j * ld + t];
-                            abs += Math.abs(g[base + i * ld + t] * v[base + j * ld + t]);
+                            dp += g[base + i * ld + t] * v[kvBase + j * ldkv + t];
+                            abs += Math.abs(g[base + i * ld + t] * v[kvBase + j * ldkv + t]);
                         }
                         double diff = dp - delta[i];
                         ds[i][j] = scale * p[i][j] * diff;
@@ -134,19 +145,20 @@ class AttentionOpTest {
                         for (int i = 0; i < len; i++) {
                             double gi = g[base + i * ld + t], qi = q[base + i * ld + t];
                             aV += p[i][j] * gi;
-                            eV += Math.abs(p[i][j] * gi) * (eP[i][j] + (len + 1) * U);
+                            eV += Math.abs(p[i][j] * gi) * (eP[i][j] + (group * len + 1) * U);
                             aK += ds[i][j] * qi;
-                            eK += (eDs[i][j] + (len + 1) * U * Math.abs(ds[i][j])) * Math.abs(qi);
+                            eK += (eDs[i][j] + (group * len + 1) * U * Math.abs(ds[i][j])) * Math.abs(qi);
                         }
-                        dv[base + j * ld + t] = aV;
-                        dvTol[base + j * ld + t] = eV;
-                        dk[base + j * ld + t] = aK;
-                        dkTol[base + j * ld + t] = eK;
+                        // the group's heads add into one kv head
+                        dv[kvBase + j * ldkv + t] += aV;
+                        dvTol[kvBase + j * ldkv + t] += eV;
+                        dk[kvBase + j * ldkv + t] += aK;
+                        dkTol[kvBase + j * ldkv + t] += eK;
                     }
                     for (int i = 0; i < len; i++) {
                         double aQ = 0, eQ = 0;
                         for (int j = 0; j < len; j++) {
-                            double kj = k[base + j * ld + t];
+                            double kj = k[kvBase + j * ldkv + t];
                             aQ += ds[i][j] * kj;
                             eQ += (eDs[i][j] + (len + 17) * U * Math.abs(ds[i][j])) * Math.abs(kj);
                         }
@@ -204,6 +216,64 @@ class AttentionOpTest {
                     check(at + "dv", dv, ref.dv, ref.dvTol)};
             System.out.printf("%s worst error / bound: out %.3f lse %.3f dq %.3f dk %.3f dv %.3f%n", at,
                     worst[0], worst[1], worst[2], worst[3], worst[4]);
+        }
+    }
+
+    /** {samples, len, heads, kvHeads, headDim, amplitude of q}: Qwen3's causal grouped-query shapes, blocks cut mid-way. */
+    private static final int[][] CAUSAL_SHAPES = {
+            {1, 1, 1, 1, 16, 1}, {2, 7, 4, 2, 16, 1}, {1, 33, 3, 1, 24, 1}, {2, 129, 2, 2, 32, 1}, {1, 70, 8, 2, 16, 6},
+            {3, 65, 2, 1, 128, 1}, {1, 300, 2, 1, 16, 1}};
+
+    @Test
+    void causalGroupedQueryMatchesDoubleReference() {
+        Random r = new Random(13);
+        for (int[] sh : CAUSAL_SHAPES) {
+            int samples = sh[0], len = sh[1], heads = sh[2], kvHeads = sh[3], d = sh[4];
+            int n = samples * len * heads * d, nkv = samples * len * kvHeads * d;
+            float[] q = random(r, n, sh[5]), k = random(r, nkv, 1), v = random(r, nkv, 1), g = random(r, n, 1);
+            float[] out = new float[n], lse = new float[samples * heads * len];
+            AttentionOp.forward(q, k, v, samples, len, heads, kvHeads, d, true, out, lse);
+            float[] dq = new float[n], dk = new float[nkv], dv = new float[nkv];
+            java.util.Arrays.fill(dq, 7f);
+            java.util.Arrays.fill(dk, -3f);
+            java.util.Arrays.fill(dv, 5f);
+            AttentionOp.backward(q, k, v, out, lse, g, samples, len, heads, kvHeads, d, true, dq, dk, dv);
+            Reference ref = reference(widen(q), widen(k), widen(v), widen(g), samples, len, heads, kvHeads, d, true, out);
+            String at = "causal " + samples + "x" + len + "x" + heads + "/" + kvHeads + "x" + d + " amp " + sh[5] + " ";
+            double[] worst = {
+                    check(at + "out", out, ref.out, ref.outTol), check(at + "lse", lse, ref.lse, ref.lseTol),
+                    check(at + "dq", dq, ref.dq, ref.dqTol), check(at + "dk", dk, ref.dk, ref.dkTol),
+                    check(at + "dv", dv, ref.dv, ref.dvTol)};
+            System.out.printf("%s worst error / bound: out %.3f lse %.3f dq %.3f dk %.3f dv %.3f%n", at,
+                    worst[0], worst[1], worst[2], worst[3], worst[4]);
+        }
+    }
+
+    /** The causal grouped-query reference's backward against central differences (as the test below, which explains h). */
+    @Test
+    void causalGroupedQueryReferenceMatchesFiniteDifferences() {
+        Random r = new Random(6);
+        int[][] shapes = {{1, 1, 2, 1, 16}, {2, 5, 4, 2, 8}};
+        double h = 1e-5;
+        for (int[] sh : shapes) {
+            int samples = sh[0], len = sh[1], heads = sh[2], kvHeads = sh[3], d = sh[4];
+            int n = samples * len * heads * d, nkv = samples * len * kvHeads * d;
+            double[] q = widen(random(r, n, 2)), k = widen(random(r, nkv, 1)), v = widen(random(r, nkv, 1)), g = widen(random(r, n, 1));
+            Reference ref = reference(q, k, v, g, samples, len, heads, kvHeads, d, true, null);
+            double[][] inputs = {q, k, v};
+            double[][] grads = {ref.dq, ref.dk, ref.dv};
+            for (int which = 0; which < 3; which++) {
+                double[] x = inputs[which];
+                for (int e = 0; e < x.length; e++) {
+                    double keep = x[e];
+                    x[e] = keep + h;
+                    double plus = loss(reference(q, k, v, g, samples, len, heads, kvHeads, d, true, null).out, g);
+                    x[e] = keep - h;
+                    double minus = loss(reference(q, k, v, g, samples, len, heads, kvHeads, d, true, null).out, g);
+                    x[e] = keep;
+                    assertEquals((plus - minus) / (2 * h), grads[which][e], 1e-8, "causal input " + which + " element " + e);
+                }
+            }
         }
     }
 
