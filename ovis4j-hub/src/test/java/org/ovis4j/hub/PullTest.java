@@ -128,8 +128,18 @@ class PullTest {
             snapshot = hub.pull(ModelRef.parse(REPO), List.of(FileGlob.of(BIG)), warningsTo(warnings));
         }
         assertSnapshotHolds(snapshot, List.of(BIG));
-        assertEquals(List.of(BIG + " range=none auth=no", BIG + " range=bytes=200000- auth=no"), server.cdnRequests());
-        assertTrue(warnings.stream().anyMatch(w -> w.contains("connection lost at byte 200000")), warnings.toString());
+        // The server sends 200,000 bytes and drops the connection; how many of them reach the client before the
+        // reset is up to the two TCP stacks (196,466 were seen on a loaded machine), so the resume must start
+        // exactly where the partial blob ended, at most at the cut.
+        List<String> requests = server.cdnRequests();
+        assertEquals(2, requests.size(), requests.toString());
+        assertEquals(BIG + " range=none auth=no", requests.get(0));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(BIG) + " range=bytes=(\\d+)- auth=no")
+                .matcher(requests.get(1));
+        assertTrue(m.matches(), requests.get(1));
+        long resumedAt = Long.parseLong(m.group(1));
+        assertTrue(resumedAt > 0 && resumedAt <= 200_000, "resumed at " + resumedAt);
+        assertTrue(warnings.stream().anyMatch(w -> w.contains("connection lost at byte " + resumedAt)), warnings.toString());
     }
 
     @Test
