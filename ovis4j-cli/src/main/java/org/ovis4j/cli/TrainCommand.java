@@ -8,7 +8,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "train", mixinStandardHelpOptions = true, subcommands = TrainStepCommand.class,
+@Command(name = "train", mixinStandardHelpOptions = true, subcommands = {TrainStepCommand.class, TrainVaeCommand.class},
         description = {"Train the transformer with flow matching: from scratch, full fine-tuning or LoRA, as FILE.json says "
                 + "(README: \"Training\" lists every key).",
                 "Checkpoints go to the config's output folder every checkpoint_every steps; --resume continues the run exactly."})
@@ -24,7 +24,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (config == null) throw new CommandLine.ParameterException(spec.commandLine(), "--config FILE.json is required (or: train step ...)");
+        if (config == null) throw new CommandLine.ParameterException(spec.commandLine(), "--config FILE.json is required (or: train step ..., train vae ...)");
         TrainConfig cfg = TrainConfig.read(config);
         TrainProgress progress = new TrainProgress(System.err, System.console() != null);
         try (Trainer trainer = Trainer.open(cfg, resume, progress)) {

@@ -23,7 +23,12 @@ public record Preprocessing(int width, int height, Resize resize, Crop crop, lon
         /** The image must already have the training size; anything else is an error naming the record. */
         OFF,
         /** Scale (antialiased bilinear) until the image covers the training size, then crop. */
-        COVER;
+        COVER,
+        /**
+         * No scaling: crop the training size out of the image, which must be at least that large (a VAE
+         * trains on crops at the data's own scale, so strokes keep the width they will have at inference).
+         */
+        CROP;
 
         public String id() { return name().toLowerCase(Locale.ROOT); }
     }
@@ -56,7 +61,10 @@ public record Preprocessing(int width, int height, Resize resize, Crop crop, lon
         int w0 = img.getWidth(), h0 = img.getHeight();
         float[] rgb = rgbPlanes(img);
         int rw = w0, rh = h0;
-        if (w0 != width || h0 != height) {
+        if (resize == Resize.CROP) {
+            if (w0 < width || h0 < height)
+                throw new OvisException(r.where() + ": image is " + w0 + "x" + h0 + ", smaller than the crop " + width + "x" + height);
+        } else if (w0 != width || h0 != height) {
             if (resize == Resize.OFF)
                 throw new OvisException(r.where() + ": image is " + w0 + "x" + h0 + ", the training size is " + width + "x" + height
                         + " and resizing is off");

@@ -75,86 +75,59 @@ public final class Trainer implements AutoCloseable {
     public record Progress(long step, long steps, double loss, double lr, float gradNorm, double samplesPerSecond, double etaSeconds) {}
 
     private final TrainConfig cfg;
-    private final RunFolder folder;
+    private final RunLoop loop;
     private final Listener listener;
     private final CheckpointFolder base;
     private final TrainableTransformer model;
-    private final AdamW optimizer;
-    private final EmaWeights ema;
     private final CachedDataset data;
     private final SigmaSampler sigmas;
     private final PromptDropout dropout;
-    private final LearningRateSchedule schedule;
     private final SampleRenderer samples;
-    private final LossLog log;
     private final float[] emptyPrompt, txtIds, imgIds;
     private final int tokens, textRows;
-    private long step;
-    private Path lastCheckpoint;
+    private TransformerPass pass;
+    private float[] target;
 
     private Trainer(TrainConfig cfg, boolean resume, Listener listener, RunFolder.Faults faults) {
         this.cfg = cfg;
         this.listener = listener;
-        this.folder = new RunFolder(cfg.output(), faults);
-        Path latest = folder.latest();
-        if (!resume && latest != null)
-            throw new OvisException(folder.root() + ": holds a run (latest checkpoint " + latest.getFileName()
-                    + "); pass --resume to continue it, or choose another output folder");
-        if (resume && latest == null) throw new OvisException(folder.root() + ": no checkpoint to resume from (no \"latest\" file)");
-        TrainState state = resume ? TrainState.read(latest) : null;
-        if (state != null && !state.configSha256().equals(cfg.fingerprintHash())) {
-            String diff = TrainConfig.difference("", state.fingerprint(), cfg.fingerprint());
-            throw new OvisException(cfg.file() + ": differs from the run being resumed in " + folder.root() + " ("
-                    + (diff != null ? diff : "config hash " + state.configSha256()) + "); resume with the same config or train into another output folder");
-        }
+        this.loop = new RunLoop(cfg.run(), cfg.fingerprint(), cfg.fingerprintHash(), resume, listener, faults);
+        Path latest = loop.resumeFrom();
         this.base = CheckpointFolder.detect(cfg.model());
         TransformerConfig dit = cfg.fromScratch() != null ? cfg.fromScratch().transformer() : TransformerConfig.read(base);
 
-        folder.create();
-        folder.removeUnfinished();
         Path cache = buildCache();
         CachedDataset.Options options = new CachedDataset.Options(cfg.batchSize(), cfg.seed(), cfg.data().posterior());
-        this.data = state == null ? CachedDataset.open(cache, options) : CachedDataset.open(cache, options, state.data());
+        this.data = latest == null ? CachedDataset.open(cache, options)
+                : CachedDataset.open(cache, options, CachedDataset.Position.fromJson(latest.resolve(TrainState.FILE) + ": data", loop.resumedData()));
         try {
-            if (state != null && state.cacheRecords() != data.size())
-                throw new OvisException(cache + ": holds " + data.size() + " samples, the run being resumed trained on " + state.cacheRecords());
+            if (latest != null && loop.resumedRecords() != data.size())
+                throw new OvisException(cache + ": holds " + data.size() + " samples, the run being resumed trained on " + loop.resumedRecords());
             if (data.tokenWidth() != dit.inChannels() || data.manifest().textWidth() != dit.jointAttentionDim())
                 throw new OvisException(cache + ": latent tokens of " + data.tokenWidth() + " values and text states of width "
                         + data.manifest().textWidth() + " do not fit the transformer (in_channels " + dit.inChannels()
                         + ", joint_attention_dim " + dit.jointAttentionDim() + ")");
             this.samples = cfg.samples() == null ? null : new SampleRenderer(cfg.samples(), base, dit, cfg.lora() == null,
-                    8 * data.manifest().latentWidth(), 8 * data.manifest().latentHeight(), data.manifest().maxSequenceLength(), folder.root());
+                    8 * data.manifest().latentWidth(), 8 * data.manifest().latentHeight(), data.manifest().maxSequenceLength(), loop.root());
             this.model = buildModel(dit, latest);
-            this.optimizer = new AdamW(model.parameters(), cfg.optimizer());
-            this.ema = cfg.ema() == null ? null : new EmaWeights(model.parameters(), cfg.ema().options());
-            if (state != null) {
-                optimizer.read(latest.resolve(OPTIMIZER));
-                if (ema != null) ema.read(latest.resolve(EMA));
-                if (optimizer.steps() != state.step())
-                    throw new OvisException(latest.resolve(OPTIMIZER) + ": holds " + optimizer.steps() + " steps, " + TrainState.FILE + " " + state.step());
-            }
             FlowMatchEulerScheduler sched = base.schedulerConfig() != null ? FlowMatchEulerScheduler.fromConfig(base.schedulerConfig())
                     : FlowMatchEulerScheduler.defaults();
             this.sigmas = new SigmaSampler(cfg.sigma().density(), cfg.sigma().mean(), cfg.sigma().std(), sched, cfg.seed());
             this.dropout = new PromptDropout(cfg.promptDropout(), cfg.seed());
-            this.schedule = LearningRateSchedule.named(cfg.schedule().name(), cfg.schedule().warmupSteps(), cfg.steps());
-            this.log = state == null ? new LossLog() : LossLog.read(latest.resolve(LossLog.FILE), state.step());
-            this.step = state == null ? 0 : state.step();
-            this.lastCheckpoint = latest;
             this.tokens = data.tokens();
             this.textRows = data.manifest().maxSequenceLength();
             float[] ids = data.positionIds();
             this.txtIds = Arrays.copyOf(ids, textRows * 3);
             this.imgIds = Arrays.copyOfRange(ids, textRows * 3, ids.length);
             this.emptyPrompt = data.emptyPromptEmbeds();
+            loop.attach(new Task());
         } catch (RuntimeException e) {
             data.close();
             throw e;
         }
-        if (state != null) listener.onMessage("resumed from " + latest + " (step " + step + " of " + cfg.steps() + ")");
     }
 
-    static final String OPTIMIZER = "optimizer.safetensors", EMA = "ema.safetensors", LORA = "lora.safetensors";
+    static final String LORA = "lora.safetensors";
 
     /** Prepares a run: checks the output folder (fresh, or resumed from its latest checkpoint), builds the cache, loads the model. */
     public static Trainer open(TrainConfig cfg, boolean resume, Listener listener) {
@@ -211,105 +184,63 @@ public final class Trainer implements AutoCloseable {
     }
 
     public TrainableTransformer model() { return model; }
-    public AdamW optimizer() { return optimizer; }
+    public AdamW optimizer() { return loop.optimizer(); }
     /** The EMA of the weights, or null without "ema". */
-    public EmaWeights ema() { return ema; }
+    public EmaWeights ema() { return loop.ema(); }
     /** Optimizer steps completed. */
-    public long step() { return step; }
-    List<LossLog.Row> losses() { return log.rows(); }
-    Path root() { return folder.root(); }
+    public long step() { return loop.step(); }
+    List<LossLog.Row> losses() { return loop.losses(); }
+    Path root() { return loop.root(); }
 
     /** Trains until the config's step count, writing checkpoints and samples on the way. */
     public void train() {
-        if (step >= cfg.steps()) {
-            listener.onMessage("the run is complete (step " + step + " of " + cfg.steps() + ")");
-            return;
-        }
-        long timedNanos = 0, timedSteps = 0;
-        while (step < cfg.steps()) {
-            long t0 = System.nanoTime();
-            LossLog.Row r = trainStep();
-            timedNanos += System.nanoTime() - t0;
-            timedSteps++;
-            double perStep = timedNanos / 1e9 / timedSteps;
-            listener.onStep(new Progress(step, cfg.steps(), r.loss(), r.lr(), r.gradNorm(), cfg.batchSize() / perStep,
-                    perStep * (cfg.steps() - step)));
-            boolean last = step == cfg.steps();
-            if (step % cfg.checkpointEvery() == 0 || last) checkpoint();
-            if (samples != null && (step % samples.every() == 0 || last)) renderSamples();
-        }
+        loop.train();
     }
 
-    /** One optimizer step; returns its row of the loss curve. */
-    private LossLog.Row trainStep() {
-        long s = step + 1;
-        int b = cfg.batchSize(), width = data.tokenWidth(), textWidth = data.manifest().textWidth();
-        CachedDataset.Batch batch = data.next();
-        float[] text = batch.promptEmbeds();
-        boolean[] drop = dropout.drops(s, b);
-        for (int k = 0; k < b; k++)
-            if (drop[k]) System.arraycopy(emptyPrompt, 0, text, k * textRows * textWidth, textRows * textWidth);
-        float[] sigma = sigmas.sample(s, b, tokens);
-        float[] noise = GaussianNoise.sample(RunSeeds.derive(cfg.seed(), RunSeeds.NOISE, s), b * tokens * width);
-        float[] xt = FlowMatching.interpolate(batch.x0(), noise, sigma), target = FlowMatching.target(batch.x0(), noise);
+    /** Flow matching on the latent cache, as {@link RunLoop} steps it. */
+    private final class Task implements TrainingTask {
+        @Override public org.ovis4j.train.param.Parameters parameters() { return model.parameters(); }
 
-        TransformerPass pass = model.forward(new TransformerBatch(b, tokens, textRows, xt, text, sigma, txtIds, imgIds),
-                cfg.gradientCheckpointing());
-        double loss = FlowMatching.loss(pass.prediction(), target);
-        if (!Double.isFinite(loss)) throw stopped(s, "the loss is " + loss);
-        model.backward(pass, FlowMatching.lossGradient(pass.prediction(), target));
-        List<Parameter> trainable = model.parameters().trainable();
-        float norm = cfg.maxGradNorm() > 0 ? GradClip.clip(trainable, cfg.maxGradNorm()).totalNorm() : GradClip.totalNorm(trainable);
-        if (!Float.isFinite(norm)) throw stopped(s, "the gradient norm is " + norm);
-        double lr = schedule.rate(cfg.optimizer().lr(), s - 1);
-        optimizer.step(lr);
-        if (ema != null) ema.update();
-        model.parameters().zeroGrad();
-        step = s;
-        LossLog.Row row = new LossLog.Row(s, loss, lr, norm);
-        log.add(row);
-        return row;
-    }
-
-    private OvisException stopped(long s, String what) {
-        return new OvisException("step " + s + ": " + what + "; training stopped, "
-                + (lastCheckpoint == null ? "no checkpoint was written yet" : "the last good checkpoint is " + lastCheckpoint));
-    }
-
-    /** Writes checkpoint {@link #step} (atomically, see {@link RunFolder}), then the loss curve beside it. */
-    private void checkpoint() {
-        Path dir = folder.write(step, this::writeCheckpoint);
-        lastCheckpoint = dir;
-        folder.prune(cfg.keepLast(), dir);
-        Path csv = folder.root().resolve(LossLog.FILE);
-        try {
-            folder.writeAtomically(csv, log.csv());
-        } catch (IOException e) {
-            throw new OvisException(csv + ": cannot write (" + e.getMessage() + "); the checkpoint " + dir.getFileName() + " is complete");
+        @Override public double forward(long s) {
+            int b = cfg.batchSize(), width = data.tokenWidth(), textWidth = data.manifest().textWidth();
+            CachedDataset.Batch batch = data.next();
+            float[] text = batch.promptEmbeds();
+            boolean[] drop = dropout.drops(s, b);
+            for (int k = 0; k < b; k++)
+                if (drop[k]) System.arraycopy(emptyPrompt, 0, text, k * textRows * textWidth, textRows * textWidth);
+            float[] sigma = sigmas.sample(s, b, tokens);
+            float[] noise = GaussianNoise.sample(RunSeeds.derive(cfg.seed(), RunSeeds.NOISE, s), b * tokens * width);
+            float[] xt = FlowMatching.interpolate(batch.x0(), noise, sigma);
+            target = FlowMatching.target(batch.x0(), noise);
+            pass = model.forward(new TransformerBatch(b, tokens, textRows, xt, text, sigma, txtIds, imgIds), cfg.gradientCheckpointing());
+            return FlowMatching.loss(pass.prediction(), target);
         }
-        LossPlot.write(folder.root().resolve("loss.png"), log.rows());
-        listener.onCheckpoint(step, dir);
-    }
 
-    private void writeCheckpoint(Path dir) throws IOException {
-        if (cfg.lora() == null) {
-            List<TransformerFolder.Values> weights = new ArrayList<>();
-            for (Parameter p : model.parameters()) weights.add(new TransformerFolder.Values(p.name(), p.shape(), p.value()));
-            TransformerFolder.writeTransformer(folder, dir, model.config(), weights);
-            if (TransformerFolder.canComplete(base)) TransformerFolder.linkComponents(base, dir);
-        } else {
-            folder.beforeWrite(dir.resolve(LORA));
-            LoraFile.write(dir.resolve(LORA), loraAdapters(false));
+        @Override public void backward() {
+            model.backward(pass, FlowMatching.lossGradient(pass.prediction(), target));
+            pass = null;
+            target = null;
         }
-        folder.beforeWrite(dir.resolve(OPTIMIZER));
-        optimizer.write(dir.resolve(OPTIMIZER));
-        if (ema != null) {
-            folder.beforeWrite(dir.resolve(EMA));
-            ema.write(dir.resolve(EMA));
+
+        @Override public void writeModel(RunFolder folder, Path dir) throws IOException {
+            if (cfg.lora() == null) {
+                List<TransformerFolder.Values> weights = new ArrayList<>();
+                for (Parameter p : model.parameters()) weights.add(new TransformerFolder.Values(p.name(), p.shape(), p.value()));
+                TransformerFolder.writeTransformer(folder, dir, model.config(), weights);
+                if (TransformerFolder.canComplete(base)) TransformerFolder.linkComponents(base, dir);
+            } else {
+                folder.beforeWrite(dir.resolve(LORA));
+                LoraFile.write(dir.resolve(LORA), loraAdapters(false));
+            }
         }
-        folder.writeAtomically(dir.resolve(LossLog.FILE), log.csv());
-        new TrainState(step, cfg.steps(), cfg.seed(), cfg.fingerprint(), cfg.fingerprintHash(), data.position(), data.size(),
-                log.rows().getLast().loss()).write(folder, dir);
+
+        @Override public Map<String, Object> dataPosition() { return data.position().toJson(); }
+
+        @Override public long dataRecords() { return data.size(); }
+
+        @Override public void afterStep(long s, boolean last) {
+            if (samples != null && (s % samples.every() == 0 || last)) renderSamples();
+        }
     }
 
     /** The trained adapters (or their EMA), in the diffusers LoRA file's terms. */
@@ -328,7 +259,7 @@ public final class Trainer implements AutoCloseable {
     }
 
     private float[] values(Parameter p, boolean averaged) {
-        return averaged && ema != null && p.trainable() ? ema.shadow(p.name()) : p.value();
+        return averaged ? loop.handedOut(p) : p.value();
     }
 
     /**
@@ -340,15 +271,15 @@ public final class Trainer implements AutoCloseable {
         if (cfg.lora() == null) {
             List<TransformerFolder.Values> weights = new ArrayList<>();
             for (Parameter p : model.parameters()) weights.add(new TransformerFolder.Values(p.name(), p.shape(), values(p, true)));
-            images = samples.render(step, weights);
+            images = samples.render(loop.step(), weights);
         } else {
             List<org.ovis4j.lora.LoraAdapter> adapters = new ArrayList<>();
             float scale = (float) (cfg.lora().alpha() / cfg.lora().rank()); // as the training's LoraAdapters computes it
             for (LoraFile.Adapter a : loraAdapters(true))
                 adapters.add(new org.ovis4j.lora.LoraAdapter(a.module(), a.rank(), a.a(), a.b(), scale));
-            images = samples.renderLora(step, adapters);
+            images = samples.renderLora(loop.step(), adapters);
         }
-        listener.onSamples(step, images);
+        listener.onSamples(loop.step(), images);
     }
 
     @Override
