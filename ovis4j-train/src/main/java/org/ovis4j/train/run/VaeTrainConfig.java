@@ -116,8 +116,9 @@ public record VaeTrainConfig(Path file, Map<String, Object> vaeJson, VaeConfig v
         if (st != null) {
             stats = new Statistics(st.integer("images", 512, 1, 1 << 20), st.path("shards", shards), st.integer("width", w, 16, 4096),
                     st.integer("height", h, 16, 4096));
-            if (stats.width() % vae.downscale() != 0 || stats.height() % vae.downscale() != 0)
-                throw st.error("width", "and \"" + st.path("height") + "\" must be multiples of the VAE's downscale " + vae.downscale());
+            if (stats.width() % 16 != 0 || stats.height() % 16 != 0 || stats.width() % vae.downscale() != 0 || stats.height() % vae.downscale() != 0)
+                throw st.error("width", "and \"" + st.path("height") + "\" must be multiples of 16 and of the VAE's downscale " + vae.downscale()
+                        + ", got " + stats.width() + "x" + stats.height());
             st.finish();
         }
 
