@@ -20,10 +20,19 @@ final class TrainVaeCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue from the output folder's latest checkpoint (same config).")
     boolean resume;
 
+    @Option(names = "--export", arity = "0..1", paramLabel = "STEP", fallbackValue = "-1",
+            description = "Do not train: write output/vae/ from the latest checkpoint (or step STEP) with the latent statistics measured on it.")
+    Long export;
+
     @Override
     public Integer call() {
         VaeTrainConfig cfg = VaeTrainConfig.read(config);
         TrainProgress progress = new TrainProgress(System.err, System.console() != null);
+        if (export != null) {
+            if (resume) throw new org.ovis4j.core.OvisException("--export and --resume do not go together (export reads a checkpoint, it does not train)");
+            VaeTrainer.export(cfg, export < 0 ? null : export, progress);
+            return 0;
+        }
         try (VaeTrainer trainer = VaeTrainer.open(cfg, resume, progress)) {
             trainer.train();
         } finally {

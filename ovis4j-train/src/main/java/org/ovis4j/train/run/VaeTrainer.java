@@ -131,8 +131,30 @@ public final class VaeTrainer implements AutoCloseable {
 
     /** The VAE the run hands out: output/vae/ from the last checkpoint, with the latent statistics in its config. */
     private void export() {
-        Path checkpoint = loop.lastCheckpoint();
-        Path source = checkpoint.resolve(loop.ema() != null ? VAE_EMA : VAE);
+        export(cfg, loop.folder(), loop.lastCheckpoint(), loop.ema() != null, listener);
+    }
+
+    /**
+     * {@code train vae --export}: writes output/vae/ from a checkpoint of the run (its EMA weights when the
+     * config has an EMA), with the latent statistics measured on it, without training; {@code step} null
+     * means the checkpoint {@code latest} names. Returns the folder written.
+     */
+    public static Path export(VaeTrainConfig cfg, Long step, Trainer.Listener listener) {
+        RunFolder folder = new RunFolder(cfg.run().output(), RunFolder.Faults.NONE);
+        Path checkpoint = step == null ? folder.latest() : folder.root().resolve(RunFolder.name(step));
+        if (checkpoint == null) throw new OvisException(folder.root() + ": no checkpoint to export (no \"latest\" file)");
+        if (!Files.isRegularFile(checkpoint.resolve(TrainState.FILE)))
+            throw new OvisException(checkpoint + ": not a complete checkpoint of this run");
+        TrainState state = TrainState.read(checkpoint);
+        if (!state.configSha256().equals(cfg.fingerprintHash())) {
+            String diff = TrainConfig.difference("", state.fingerprint(), cfg.fingerprint());
+            throw new OvisException(cfg.file() + ": differs from the run of " + checkpoint + " (" + (diff != null ? diff : "config hash") + ")");
+        }
+        return export(cfg, folder, checkpoint, cfg.run().ema() != null, listener);
+    }
+
+    private static Path export(VaeTrainConfig cfg, RunFolder folder, Path checkpoint, boolean ema, Trainer.Listener listener) {
+        Path source = checkpoint.resolve(ema ? VAE_EMA : VAE);
         LatentStatistics st;
         VaeTrainConfig.Statistics s = cfg.statistics();
         try (VaeFolder.Opened vae = VaeFolder.open(source)) {
@@ -140,12 +162,12 @@ public final class VaeTrainer implements AutoCloseable {
         }
         listener.onMessage(String.format(java.util.Locale.ROOT, "latent statistics over %d images (%d values): mean %.6g, std %.6g → "
                 + "shift_factor %.6g, scaling_factor %.6g", st.images(), st.values(), st.mean(), st.std(), st.mean(), st.scalingFactor()));
-        Path out = loop.root().resolve(VAE), tmp = loop.root().resolve(VAE + ".tmp");
+        Path out = folder.root().resolve(VAE), tmp = folder.root().resolve(VAE + ".tmp");
         try {
             FileTrees.delete(tmp);
             Files.createDirectories(tmp);
             Files.copy(source.resolve(VaeFolder.WEIGHTS), tmp.resolve(VaeFolder.WEIGHTS));
-            loop.folder().writeAtomically(tmp.resolve(VaeFolder.CONFIG),
+            folder.writeAtomically(tmp.resolve(VaeFolder.CONFIG),
                     org.ovis4j.core.json.Json.write(VaeFolder.config(cfg.vaeJson(), st.scalingFactor(), st.mean()), 2) + "\n");
             if (Files.exists(out, LinkOption.NOFOLLOW_LINKS)) FileTrees.delete(out);
             Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
@@ -154,6 +176,7 @@ public final class VaeTrainer implements AutoCloseable {
             throw new OvisException(out + ": cannot write (" + e.getMessage() + "); the checkpoint " + checkpoint.getFileName() + " is complete");
         }
         listener.onMessage("vae written to " + out + " (from " + checkpoint.getFileName() + ")");
+        return out;
     }
 
     /** One step's images: the next B records, cropped as the epoch's crop stream says, NCHW. */
