@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "train", mixinStandardHelpOptions = true, subcommands = {TrainStepCommand.class, TrainVaeCommand.class},
         description = {"Train the transformer with flow matching: from scratch, full fine-tuning or LoRA, as FILE.json says "
-                + "(README: \"Training\" lists every key).",
+                + "(README: \"Training\" lists every key); 'train vae' trains the VAE.",
                 "Checkpoints go to the config's output folder every checkpoint_every steps; --resume continues the run exactly."})
 final class TrainCommand implements Callable<Integer> {
     @CommandLine.Spec
