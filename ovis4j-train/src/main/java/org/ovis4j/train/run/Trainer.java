@@ -28,8 +28,6 @@ import org.ovis4j.train.lora.LoraTargets;
 import org.ovis4j.train.loss.FlowMatching;
 import org.ovis4j.train.optim.AdamW;
 import org.ovis4j.train.optim.EmaWeights;
-import org.ovis4j.train.optim.GradClip;
-import org.ovis4j.train.optim.LearningRateSchedule;
 import org.ovis4j.train.param.Parameter;
 import org.ovis4j.train.sampling.PromptDropout;
 import org.ovis4j.train.sampling.RunSeeds;
@@ -49,7 +47,9 @@ import org.ovis4j.train.sampling.SigmaSampler;
  * weights, both optimizer moments and its step, the EMA shadows, the data position and the loss curve,
  * so a run resumed from a checkpoint continues exactly as the uninterrupted run would have, bit for bit.
  * A non-finite loss or gradient stops the run with a one-line error naming the step; no checkpoint is
- * written after it, so the last one holds the last good weights.
+ * written after it, so the last one holds the last good weights. The loop, the optimizer, the EMA and the
+ * checkpoints are {@link RunLoop}'s (shared with the VAE's {@link VaeTrainer}); this class is the
+ * transformer's part: the latent cache, the model, the flow-matching step and the sample images.
  */
 public final class Trainer implements AutoCloseable {
     /** What a run reports; called on the training thread. */
