@@ -23,7 +23,8 @@ import org.ovis4j.vae.VaeConfig;
  * vae                   required  the diffusers AutoencoderKL config.json (an object or a file name); its
  *                                 scaling_factor and shift_factor are replaced by the trained latents' statistics
  * init                  optional  .scheme "pytorch" (torch's module defaults, diffusers has no init of its own)
- *                                 or "goldens"; .seed (default = seed)
+ *                                 or "goldens"; .seed (default = seed); .logvar_bias (default: the scheme's): the
+ *                                 log-variance half of encoder.conv_out's bias, e.g. −8 (posterior std ≈ 0.02)
  * data                  required
  *   .shards             required  tar shards (a folder with manifest.json, or of *.tar)
  *   .width, .height     required  training size in pixels (multiples of 16)
@@ -38,7 +39,7 @@ import org.ovis4j.vae.VaeConfig;
  * </pre>
  */
 public record VaeTrainConfig(Path file, Map<String, Object> vaeJson, VaeConfig vae, TransformerInit.Scheme init, long initSeed,
-                             Data data, VaeObjective.Weights loss, Statistics statistics, RunSettings run) {
+                             Double logvarBias, Data data, VaeObjective.Weights loss, Statistics statistics, RunSettings run) {
 
     public record Data(Path shards, int width, int height, Preprocessing.Resize resize, Preprocessing.Crop crop, int shuffleBuffer) {}
 
@@ -76,10 +77,15 @@ public record VaeTrainConfig(Path file, Map<String, Object> vaeJson, VaeConfig v
 
         TransformerInit.Scheme init = TransformerInit.Scheme.PYTORCH;
         long initSeed = seed;
+        Double logvarBias = null;
         ConfigObject in = c.object("init");
         if (in != null) {
             init = TransformerInit.Scheme.parse(c.file() + ": key \"" + in.path("scheme") + "\"", in.string("scheme", "pytorch"));
             initSeed = in.integer("seed", seed);
+            if (in.has("logvar_bias")) {
+                logvarBias = in.number("logvar_bias");
+                if (logvarBias < -30 || logvarBias > 20) throw in.error("logvar_bias", "must be within the posterior's clamp [-30, 20], got " + logvarBias);
+            }
             in.finish();
         }
 
@@ -131,7 +137,7 @@ public record VaeTrainConfig(Path file, Map<String, Object> vaeJson, VaeConfig v
         long every = RunSettings.checkpointEvery(c);
         int keep = RunSettings.keepLast(c);
         c.finish();
-        return new VaeTrainConfig(c.file(), json, vae, init, initSeed, data, loss, stats,
+        return new VaeTrainConfig(c.file(), json, vae, init, initSeed, logvarBias, data, loss, stats,
                 new RunSettings(c.file(), batch, steps, hp, schedule, clip, ema, seed, every, keep, output));
     }
 
@@ -149,6 +155,7 @@ public record VaeTrainConfig(Path file, Map<String, Object> vaeJson, VaeConfig v
         Map<String, Object> i = new LinkedHashMap<>();
         i.put("scheme", init.id());
         i.put("seed", initSeed);
+        if (logvarBias != null) i.put("logvar_bias", logvarBias);
         m.put("init", i);
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("shards", data.shards().toAbsolutePath().normalize().toString());
