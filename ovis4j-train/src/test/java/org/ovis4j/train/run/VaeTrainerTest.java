@@ -209,6 +209,27 @@ class VaeTrainerTest {
         assertTrue(e.getMessage().contains("\"loss.l2_weight\" was 0.5, now 0.0"), e.getMessage());
     }
 
+    @Test
+    void logvarBiasSetsTheLogVarianceHalfOfTheEncodersOutputBias() throws IOException {
+        Path shards = TinyShards.write(dir.resolve("shards"), 1, 2, 16, 16);
+        Map<String, Object> plain = config(shards, dir.resolve("p")), low = config(shards, dir.resolve("l"));
+        low.put("init", new LinkedHashMap<>(Map.of("logvar_bias", -8.0)));
+        try (VaeTrainer a = VaeTrainer.open(read("p.json", plain), false, Trainer.Listener.NONE);
+             VaeTrainer b = VaeTrainer.open(read("l.json", low), false, Trainer.Listener.NONE)) {
+            float[] x = a.model().parameters().get("encoder.conv_out.bias").value(), y = b.model().parameters().get("encoder.conv_out.bias").value();
+            assertEquals(8, x.length); // 2 · 4 latent channels: means, then log-variances
+            for (int i = 0; i < 4; i++) assertEquals(x[i], y[i], 0f, "mean channel " + i + " keeps the scheme's value");
+            for (int i = 4; i < 8; i++) {
+                assertEquals(-8f, y[i], 0f);
+                assertTrue(x[i] != -8f);
+            }
+            for (Parameter p : a.model().parameters())
+                if (!p.name().equals("encoder.conv_out.bias")) ResumeTest.assertBits(p.name(), p.value(), b.model().parameters().get(p.name()).value());
+        }
+        low.put("init", new LinkedHashMap<>(Map.of("logvar_bias", -31.0)));
+        assertConfigError(low, "key \"init.logvar_bias\" must be within the posterior's clamp [-30, 20], got -31.0");
+    }
+
     private void assertConfigError(Map<String, Object> c, String expected) throws IOException {
         OvisException e = assertThrows(OvisException.class, () -> read("bad.json", c));
         assertTrue(e.getMessage().contains(expected), e.getMessage());
