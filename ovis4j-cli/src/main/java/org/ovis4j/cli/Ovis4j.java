@@ -49,6 +49,8 @@ public final class Ovis4j implements Runnable {
     /** The configured command line, also used by tests. */
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Ovis4j());
+        // eval lives in the data module, which knows no VAE; its vae subcommand needs the model and train modules
+        cli.getSubcommands().get("eval").addSubcommand("vae", new EvalVaeCommand());
         cli.registerConverter(Path.class, Ovis4j::path);
         cli.setExecutionExceptionHandler(Ovis4j::onError);
         cli.setParameterExceptionHandler((ex, args) -> {

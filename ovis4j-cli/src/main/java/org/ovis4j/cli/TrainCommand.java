@@ -11,9 +11,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "train", mixinStandardHelpOptions = true, subcommands = {TrainStepCommand.class, TrainTextEncoderCommand.class},
+@Command(name = "train", mixinStandardHelpOptions = true, subcommands = {TrainStepCommand.class, TrainVaeCommand.class, TrainTextEncoderCommand.class},
         description = {"Train the transformer with flow matching: from scratch, full fine-tuning or LoRA, as FILE.json says "
-                + "(README: \"Training\" lists every key).",
+                + "(README: \"Training\" lists every key); 'train vae' trains the VAE.",
                 "Checkpoints go to the config's output folder every checkpoint_every steps; --resume continues the run exactly."})
 final class TrainCommand implements Callable<Integer> {
     @CommandLine.Spec
@@ -30,7 +30,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (config == null) throw new CommandLine.ParameterException(spec.commandLine(), "--config FILE.json is required (or: train step ..., train text-encoder ...)");
+        if (config == null) throw new CommandLine.ParameterException(spec.commandLine(), "--config FILE.json is required (or: train step ..., train vae ..., train text-encoder ...)");
         if (pull) pullModel();
         TrainConfig cfg = TrainConfig.read(config); // a Hub "model" is then found in the cache
         TrainProgress progress = new TrainProgress(System.err, System.console() != null);

@@ -27,7 +27,7 @@ public final class GeneratedImage {
     }
 
     /** From the VAE output [3, H, W] in about [−1, 1]: p = clamp(x/2 + 0.5, 0, 1), to HWC. */
-    static GeneratedImage fromDecoded(float[] chw, int width, int height, Map<String, String> parameters) {
+    public static GeneratedImage fromDecoded(float[] chw, int width, int height, Map<String, String> parameters) {
         float[] hwc = new float[chw.length];
         int plane = width * height;
         for (int c = 0; c < 3; c++)

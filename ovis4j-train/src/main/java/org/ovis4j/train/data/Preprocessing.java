@@ -23,7 +23,12 @@ public record Preprocessing(int width, int height, Resize resize, Crop crop, lon
         /** The image must already have the training size; anything else is an error naming the record. */
         OFF,
         /** Scale (antialiased bilinear) until the image covers the training size, then crop. */
-        COVER;
+        COVER,
+        /**
+         * No scaling: crop the training size out of the image, which must be at least that large (a VAE
+         * trains on crops at the data's own scale, so strokes keep the width they will have at inference).
+         */
+        CROP;
 
         public String id() { return name().toLowerCase(Locale.ROOT); }
     }
@@ -56,7 +61,10 @@ public record Preprocessing(int width, int height, Resize resize, Crop crop, lon
         int w0 = img.getWidth(), h0 = img.getHeight();
         float[] rgb = rgbPlanes(img);
         int rw = w0, rh = h0;
-        if (w0 != width || h0 != height) {
+        if (resize == Resize.CROP) {
+            if (w0 < width || h0 < height)
+                throw new OvisException(r.where() + ": image is " + w0 + "x" + h0 + ", smaller than the crop " + width + "x" + height);
+        } else if (w0 != width || h0 != height) {
             if (resize == Resize.OFF)
                 throw new OvisException(r.where() + ": image is " + w0 + "x" + h0 + ", the training size is " + width + "x" + height
                         + " and resizing is off");
@@ -75,13 +83,25 @@ public record Preprocessing(int width, int height, Resize resize, Crop crop, lon
         for (int c = 0; c < 3; c++)
             for (int y = 0; y < height; y++) {
                 int src = (c * rh + y0 + y) * rw + x0, dst = (c * height + y) * width;
-                for (int x = 0; x < width; x++) out[dst + x] = (float) (rgb[src + x] / 127.5 - 1.0);
+                for (int x = 0; x < width; x++) out[dst + x] = modelValue(rgb[src + x]);
             }
         return out;
     }
 
+    /** An 8-bit value 0…255 as the VAE's input in [−1, 1] (Normalize(0.5, 0.5) after ToTensor). */
+    private static float modelValue(float v) {
+        return (float) (v / 127.5 - 1.0);
+    }
+
+    /** A whole image, at its own size, as the VAE's input: CHW [3, h, w] in [−1, 1], as {@link #apply} makes it. */
+    public static float[] modelInput(BufferedImage img) {
+        float[] rgb = rgbPlanes(img);
+        for (int i = 0; i < rgb.length; i++) rgb[i] = modelValue(rgb[i]);
+        return rgb;
+    }
+
     /** 8-bit values 0…255 as float planes [3, h, w]; grey and RGB rasters read directly, others via sRGB. */
-    static float[] rgbPlanes(BufferedImage img) {
+    public static float[] rgbPlanes(BufferedImage img) {
         int w = img.getWidth(), h = img.getHeight(), n = w * h;
         float[] out = new float[3 * n];
         Raster raster = img.getRaster();

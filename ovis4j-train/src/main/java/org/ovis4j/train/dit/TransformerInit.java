@@ -8,7 +8,8 @@ import org.ovis4j.train.param.Parameter;
 import org.ovis4j.train.param.Parameters;
 
 /**
- * Seeded initial values of a transformer trained from scratch, set through the parameter walk (so the
+ * Seeded initial values of a model trained from scratch (the transformer; also the VAE, whose
+ * convolutions and GroupNorms follow the same torch defaults), set through the parameter walk (so the
  * list of tensors is the model's own, not written out again). Each tensor's values depend only on the
  * seed and its diffusers name, never on the order tensors are visited in.
  *
@@ -16,9 +17,10 @@ import org.ovis4j.train.param.Parameters;
  *   <li>{@link Scheme#PYTORCH}: what diffusers' {@code OvisImageTransformer2DModel(...)} starts from, as it
  *       defines no initialisation of its own: torch's module defaults. {@code nn.Linear} draws its weight
  *       with {@code kaiming_uniform_(a=√5)}, i.e. U(−1/√fan_in, 1/√fan_in), and its bias from the same
- *       interval; the RMSNorm weights are ones. (The LayerNorms have no parameters.)</li>
+ *       interval; the RMSNorm weights are ones. (The LayerNorms have no parameters.) {@code nn.Conv2d} is
+ *       the same with fan_in = in_channels·kh·kw; {@code nn.GroupNorm} has weight ones and bias zeros.</li>
  *   <li>{@link Scheme#GOLDENS}: the tiny golden checkpoint's draws (goldens README section 3): matrices
- *       N(0, 1/fan_in), norm weights 1 + 0.1·N(0, 1), biases 0.1·N(0, 1).</li>
+ *       N(0, 1/fan_in), norm weights 1 + 0.1·N(0, 1), biases 0.1·N(0, 1) (norm biases too).</li>
  * </ul>
  * Uniforms come from {@link SeededRandom}, normals from {@link GaussianNoise}, each seeded with
  * (seed, hash of the name); they are not the values torch's generator would give.
@@ -49,11 +51,14 @@ public final class TransformerInit {
             long stream = SeededRandom.derive(seed, INIT, SeededRandom.hash(name));
             if (name.endsWith(".bias")) {
                 String weight = name.substring(0, name.length() - ".bias".length()) + ".weight";
-                double fanIn = params.get(weight).shape()[1];
-                if (scheme == Scheme.PYTORCH) uniform(v, 1 / Math.sqrt(fanIn), stream);
+                long[] ws = params.get(weight).shape();
+                if (ws.length == 1) { // a norm's shift: torch starts it at zero
+                    if (scheme == Scheme.PYTORCH) java.util.Arrays.fill(v, 0f);
+                    else normal(v, 0, 0.1, stream);
+                } else if (scheme == Scheme.PYTORCH) uniform(v, 1 / Math.sqrt(fanIn(ws)), stream);
                 else normal(v, 0, 0.1, stream);
-            } else if (shape.length == 2) {
-                double fanIn = shape[1];
+            } else if (shape.length == 2 || shape.length == 4) {
+                double fanIn = fanIn(shape);
                 if (scheme == Scheme.PYTORCH) uniform(v, 1 / Math.sqrt(fanIn), stream);
                 else normal(v, 0, 1 / Math.sqrt(fanIn), stream);
             } else if (shape.length == 1) {
@@ -63,6 +68,13 @@ public final class TransformerInit {
                 throw new IllegalStateException(name + ": no initialisation rule for shape " + java.util.Arrays.toString(shape));
             }
         }
+    }
+
+    /** Inputs per output of a Linear [out, in] or Conv2d [out, in, kh, kw] weight. */
+    private static double fanIn(long[] weightShape) {
+        double f = 1;
+        for (int i = 1; i < weightShape.length; i++) f *= weightShape[i];
+        return f;
     }
 
     /** U(−bound, bound) as torch's {@code uniform_}: bound·(2u − 1). */

@@ -87,17 +87,13 @@ public record TextEncoderConfig(Path file, Map<String, Object> textEncoderJson, 
 
         boolean corpus = c.choice("softmax", "full", "full", "corpus").equals("corpus");
         int batch = c.integer("batch_size", 16, 1, 1 << 16);
-        long steps = c.integer("steps");
-        if (steps < 1) throw c.error("steps", "must be at least 1, got " + steps);
-        AdamW.Hyperparameters hp = TrainConfig.optimizer(c);
-        TrainConfig.Schedule schedule = TrainConfig.schedule(c);
-        double clip = c.number("max_grad_norm", 1.0);
-        if (clip < 0) throw c.error("max_grad_norm", "must not be negative (0 turns clipping off)");
-        long every = c.integer("checkpoint_every", 500);
-        if (every < 1) throw c.error("checkpoint_every", "must be at least 1");
-        int keep = c.integer("keep_last", 0, 0, Integer.MAX_VALUE);
-        Path output = c.path("output", null);
-        if (output == null) c.string("output");
+        long steps = RunSettings.steps(c);
+        AdamW.Hyperparameters hp = RunSettings.optimizer(c);
+        TrainConfig.Schedule schedule = RunSettings.schedule(c);
+        double clip = RunSettings.maxGradNorm(c);
+        long every = RunSettings.checkpointEvery(c);
+        int keep = RunSettings.keepLast(c);
+        Path output = RunSettings.output(c);
         c.finish();
         return new TextEncoderConfig(c.file(), json, qwen, std, initSeed, tokenizer, shards, captions, msl, corpus, batch, steps, hp,
                 schedule, clip, seed, every, keep, output);
@@ -121,7 +117,8 @@ public record TextEncoderConfig(Path file, Map<String, Object> textEncoderJson, 
         m.put("softmax", corpusSoftmax ? "corpus" : "full");
         m.put("batch_size", (long) batchSize);
         m.put("steps", steps);
-        TrainConfig.putOptimizer(m, optimizer, schedule);
+        m.put("optimizer", RunSettings.optimizerJson(optimizer));
+        m.put("schedule", RunSettings.scheduleJson(schedule));
         m.put("max_grad_norm", maxGradNorm);
         m.put("seed", seed);
         return m;

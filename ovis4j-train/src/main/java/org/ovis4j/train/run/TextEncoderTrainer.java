@@ -81,14 +81,15 @@ public final class TextEncoderTrainer {
                 : TrainableQwen3.initialised(cfg.textEncoder(), cfg.initStd(), cfg.initSeed());
         this.optimizer = new AdamW(model.parameters(), cfg.optimizer());
         if (state != null) {
-            optimizer.read(latest.resolve(Trainer.OPTIMIZER));
+            optimizer.read(latest.resolve(RunLoop.OPTIMIZER));
             if (optimizer.steps() != state.step())
-                throw new OvisException(latest.resolve(Trainer.OPTIMIZER) + ": holds " + optimizer.steps() + " steps, " + TrainState.FILE + " " + state.step());
+                throw new OvisException(latest.resolve(RunLoop.OPTIMIZER) + ": holds " + optimizer.steps() + " steps, " + TrainState.FILE + " " + state.step());
         }
         this.schedule = LearningRateSchedule.named(cfg.schedule().name(), cfg.schedule().warmupSteps(), cfg.steps());
         this.log = state == null ? new LossLog() : LossLog.read(latest.resolve(LossLog.FILE), state.step());
         this.step = state == null ? 0 : state.step();
-        this.position = state == null ? new CaptionCorpus.Position(0, 0) : new CaptionCorpus.Position(state.data().epoch(), state.data().cursor());
+        CachedDataset.Position saved = state == null ? null : CachedDataset.Position.fromJson(latest.resolve(TrainState.FILE) + ": data", state.data());
+        this.position = saved == null ? new CaptionCorpus.Position(0, 0) : new CaptionCorpus.Position(saved.epoch(), saved.cursor());
         this.lastCheckpoint = latest;
         if (state != null) listener.onMessage("resumed from " + latest + " (step " + step + " of " + cfg.steps() + ")");
     }
@@ -162,11 +163,11 @@ public final class TextEncoderTrainer {
         Path te = dir.resolve(TEXT_ENCODER);
         Files.createDirectories(te);
         writeTextEncoder(folder, te, cfg.textEncoderJson(), model);
-        folder.beforeWrite(dir.resolve(Trainer.OPTIMIZER));
-        optimizer.write(dir.resolve(Trainer.OPTIMIZER));
+        folder.beforeWrite(dir.resolve(RunLoop.OPTIMIZER));
+        optimizer.write(dir.resolve(RunLoop.OPTIMIZER));
         folder.writeAtomically(dir.resolve(LossLog.FILE), log.csv());
         new TrainState(step, cfg.steps(), cfg.seed(), cfg.fingerprint(), cfg.fingerprintHash(),
-                new CachedDataset.Position(cfg.seed(), position.epoch(), position.cursor()), corpus.size(),
+                new CachedDataset.Position(cfg.seed(), position.epoch(), position.cursor()).toJson(), corpus.size(),
                 log.rows().getLast().loss()).write(folder, dir);
     }
 

@@ -168,32 +168,15 @@ public record TrainConfig(Path file, Path model, FromScratch fromScratch, Mode m
 
         ConfigObject d = c.object("data");
         if (d == null) c.string("data");
-        Path output = c.path("output", null);
-        if (output == null) c.string("output");
+        Path output = RunSettings.output(c);
         Data data = data(d, output);
 
-        int batch = c.integer("batch_size", 1, 1, 1 << 20);
-        long steps = c.integer("steps");
-        if (steps < 1) throw c.error("steps", "must be at least 1, got " + steps);
-
-        AdamW.Hyperparameters hp = optimizer(c);
-        Schedule schedule = schedule(c);
-
-        double clip = c.number("max_grad_norm", 1.0);
-        if (clip < 0) throw c.error("max_grad_norm", "must not be negative (0 turns clipping off)");
-
-        Ema ema = null;
-        ConfigObject e = c.object("ema");
-        if (e != null) {
-            EmaWeights.Schedule es = EmaWeights.Schedule.valueOf(e.choice("schedule", "fixed", "fixed", "diffusers").toUpperCase(java.util.Locale.ROOT));
-            double decay = e.number("decay");
-            try {
-                ema = new Ema(new EmaWeights.Options(es, decay, e.number("min_decay", 0), e.integer("update_after_step", 0)));
-            } catch (OvisException ex) {
-                throw new OvisException(c.file() + ": key \"ema\": " + ex.getMessage());
-            }
-            e.finish();
-        }
+        int batch = RunSettings.batchSize(c);
+        long steps = RunSettings.steps(c);
+        AdamW.Hyperparameters hp = RunSettings.optimizer(c);
+        Schedule schedule = RunSettings.schedule(c);
+        double clip = RunSettings.maxGradNorm(c);
+        Ema ema = RunSettings.ema(c);
 
         Sigma sigma = new Sigma(SigmaSampler.Density.OVIS, 0, 1);
         ConfigObject sg = c.object("sigma_sampling");
@@ -207,9 +190,8 @@ public record TrainConfig(Path file, Path model, FromScratch fromScratch, Mode m
         double dropout = c.number("prompt_dropout", 0);
         if (!(dropout >= 0 && dropout <= 1)) throw c.error("prompt_dropout", "must be in [0, 1], got " + dropout);
         boolean recompute = c.bool("gradient_checkpointing", false);
-        long every = c.integer("checkpoint_every", 500);
-        if (every < 1) throw c.error("checkpoint_every", "must be at least 1");
-        int keep = c.integer("keep_last", 0, 0, Integer.MAX_VALUE);
+        long every = RunSettings.checkpointEvery(c);
+        int keep = RunSettings.keepLast(c);
 
         Samples samples = null;
         ConfigObject sm = c.object("samples");
@@ -220,49 +202,6 @@ public record TrainConfig(Path file, Path model, FromScratch fromScratch, Mode m
         c.finish();
         return new TrainConfig(c.file(), model, scratch, mode, lora, data, batch, steps, hp, schedule, clip, ema, sigma, dropout,
                 recompute, seed, every, keep, samples, eval, output);
-    }
-
-    /** The required "optimizer" object (AdamW; shared by every training mode's config). */
-    static AdamW.Hyperparameters optimizer(ConfigObject c) {
-        ConfigObject o = c.object("optimizer");
-        if (o == null) c.string("optimizer");
-        AdamW.Hyperparameters hp;
-        try {
-            hp = new AdamW.Hyperparameters(o.number("lr"), o.number("beta1", 0.9), o.number("beta2", 0.999), o.number("eps", 1e-8),
-                    o.number("weight_decay", 1e-2));
-        } catch (OvisException e) {
-            if (e.getMessage().startsWith(c.file().toString())) throw e;
-            throw new OvisException(c.file() + ": key \"optimizer\": " + e.getMessage());
-        }
-        o.finish();
-        return hp;
-    }
-
-    /** The optional "schedule" object (constant by default; shared by every training mode's config). */
-    static Schedule schedule(ConfigObject c) {
-        Schedule schedule = new Schedule("constant", 0);
-        ConfigObject s = c.object("schedule");
-        if (s != null) {
-            schedule = new Schedule(s.choice("name", "constant", "constant", "constant_with_warmup", "cosine"), s.integer("warmup_steps", 0));
-            if (schedule.warmupSteps() < 0) throw s.error("warmup_steps", "must not be negative");
-            s.finish();
-        }
-        return schedule;
-    }
-
-    /** The fingerprint's entries of {@link #optimizer} and {@link #schedule}. */
-    static void putOptimizer(Map<String, Object> m, AdamW.Hyperparameters optimizer, Schedule schedule) {
-        Map<String, Object> o = new LinkedHashMap<>();
-        o.put("lr", optimizer.lr());
-        o.put("beta1", optimizer.beta1());
-        o.put("beta2", optimizer.beta2());
-        o.put("eps", optimizer.eps());
-        o.put("weight_decay", optimizer.weightDecay());
-        m.put("optimizer", o);
-        Map<String, Object> sc = new LinkedHashMap<>();
-        sc.put("name", schedule.name());
-        sc.put("warmup_steps", schedule.warmupSteps());
-        m.put("schedule", sc);
     }
 
     @SuppressWarnings("unchecked")
@@ -388,16 +327,11 @@ public record TrainConfig(Path file, Path model, FromScratch fromScratch, Mode m
         m.put("data", d);
         m.put("batch_size", (long) batchSize);
         m.put("steps", steps);
-        putOptimizer(m, optimizer, schedule);
+        RunSettings run = run();
+        m.put("optimizer", run.optimizerJson());
+        m.put("schedule", run.scheduleJson());
         m.put("max_grad_norm", maxGradNorm);
-        if (ema != null) {
-            Map<String, Object> e = new LinkedHashMap<>();
-            e.put("decay", ema.options().decay());
-            e.put("schedule", ema.options().schedule().name().toLowerCase(java.util.Locale.ROOT));
-            e.put("min_decay", ema.options().minDecay());
-            e.put("update_after_step", ema.options().updateAfterStep());
-            m.put("ema", e);
-        }
+        if (ema != null) m.put("ema", run.emaJson());
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("density", sigma.density().name().toLowerCase(java.util.Locale.ROOT));
         s.put("mean", sigma.mean());
@@ -407,6 +341,11 @@ public record TrainConfig(Path file, Path model, FromScratch fromScratch, Mode m
         m.put("gradient_checkpointing", gradientCheckpointing);
         m.put("seed", seed);
         return m;
+    }
+
+    /** The keys {@link RunLoop} runs from. */
+    RunSettings run() {
+        return new RunSettings(file, batchSize, steps, optimizer, schedule, maxGradNorm, ema, seed, checkpointEvery, keepLast, output);
     }
 
     /** SHA-256 of the fingerprint's canonical JSON text. */

@@ -7,7 +7,6 @@ import java.util.Map;
 import org.ovis4j.core.OvisException;
 import org.ovis4j.core.json.Config;
 import org.ovis4j.core.json.Json;
-import org.ovis4j.train.data.CachedDataset;
 
 /**
  * {@code state.json} of a checkpoint: everything besides the tensors that a resumed run needs to
@@ -18,12 +17,13 @@ import org.ovis4j.train.data.CachedDataset;
  * @param step          optimizer steps completed
  * @param fingerprint   the config's {@link TrainConfig#fingerprint()} (what is trained)
  * @param configSha256  its hash
- * @param data          where the data order is after the last batch
- * @param cacheRecords  samples in the cache (a resumed run must read the same cache)
+ * @param data          where the data order is after the last batch, in the data source's own JSON form
+ *                      (the latent cache's {@code CachedDataset.Position}, the shard stream's {@code StreamPosition})
+ * @param cacheRecords  samples in the data (a resumed run must read the same data)
  * @param loss          the last step's loss
  */
 record TrainState(long step, long steps, long seed, Map<String, Object> fingerprint, String configSha256,
-                  CachedDataset.Position data, long cacheRecords, double loss) {
+                  Map<String, Object> data, long cacheRecords, double loss) {
     static final String FILE = "state.json", FORMAT = "ovis4j-train-state";
     static final long VERSION = 1;
 
@@ -35,7 +35,7 @@ record TrainState(long step, long steps, long seed, Map<String, Object> fingerpr
         m.put("steps", steps);
         m.put("seed", seed);
         m.put("loss", loss);
-        m.put("data", data.toJson());
+        m.put("data", data);
         m.put("cache_records", cacheRecords);
         m.put("config_sha256", configSha256);
         m.put("config", fingerprint);
@@ -51,7 +51,7 @@ record TrainState(long step, long steps, long seed, Map<String, Object> fingerpr
         Config data = c.child("data"), config = c.child("config");
         if (data == null || config == null) throw new OvisException(file + ": missing key \"" + (data == null ? "data" : "config") + "\"");
         return new TrainState(longKey(c, "step"), longKey(c, "steps"), longKey(c, "seed"), config.map(), c.getString("config_sha256"),
-                CachedDataset.Position.fromJson(file + ": data", data.map()), longKey(c, "cache_records"), c.getDouble("loss"));
+                data.map(), longKey(c, "cache_records"), c.getDouble("loss"));
     }
 
     private static long longKey(Config c, String key) {

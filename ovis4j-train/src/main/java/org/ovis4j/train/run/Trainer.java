@@ -30,8 +30,6 @@ import org.ovis4j.train.lora.LoraTargets;
 import org.ovis4j.train.loss.FlowMatching;
 import org.ovis4j.train.optim.AdamW;
 import org.ovis4j.train.optim.EmaWeights;
-import org.ovis4j.train.optim.GradClip;
-import org.ovis4j.train.optim.LearningRateSchedule;
 import org.ovis4j.train.param.Parameter;
 import org.ovis4j.train.sampling.PromptDropout;
 import org.ovis4j.train.sampling.RunSeeds;
@@ -51,7 +49,9 @@ import org.ovis4j.train.sampling.SigmaSampler;
  * weights, both optimizer moments and its step, the EMA shadows, the data position and the loss curve,
  * so a run resumed from a checkpoint continues exactly as the uninterrupted run would have, bit for bit.
  * A non-finite loss or gradient stops the run with a one-line error naming the step; no checkpoint is
- * written after it, so the last one holds the last good weights.
+ * written after it, so the last one holds the last good weights. The loop, the optimizer, the EMA and the
+ * checkpoints are {@link RunLoop}'s (shared with the VAE's {@link VaeTrainer}); this class is the
+ * transformer's part: the latent cache, the model, the flow-matching step and the sample images.
  */
 public final class Trainer implements AutoCloseable {
     /** What a run reports; called on the training thread. */
@@ -77,42 +77,35 @@ public final class Trainer implements AutoCloseable {
     public record Progress(long step, long steps, double loss, double lr, float gradNorm, double samplesPerSecond, double etaSeconds) {}
 
     private final TrainConfig cfg;
-    private final RunFolder folder;
+    private final RunLoop loop;
     private final Listener listener;
     private final CheckpointFolder base;
     private final TrainableTransformer model;
-    private final AdamW optimizer;
-    private final EmaWeights ema;
     private final CachedDataset data;
     private final SigmaSampler sigmas;
     private final PromptDropout dropout;
-    private final LearningRateSchedule schedule;
     private final SampleRenderer samples;
     private final LearningCurve curve;
-    private final LossLog log;
     private final float[] emptyPrompt, txtIds, imgIds;
     private final int tokens, textRows;
-    private long step;
-    private double trainSeconds;
-    private Path lastCheckpoint;
+    private TransformerPass pass;
+    private float[] target;
 
     private Trainer(TrainConfig cfg, boolean resume, Listener listener, RunFolder.Faults faults, Supplier<OcrEngine> ocr) {
         this.cfg = cfg;
         this.listener = listener;
-        this.folder = new RunFolder(cfg.output(), faults);
-        Path latest = folder.latest();
-        TrainState state = folder.resumeState(resume, cfg.file(), cfg.fingerprint(), cfg.fingerprintHash());
+        this.loop = new RunLoop(cfg.run(), cfg.fingerprint(), cfg.fingerprintHash(), resume, listener, faults);
+        Path latest = loop.resumeFrom();
         this.base = CheckpointFolder.detect(cfg.model());
         TransformerConfig dit = cfg.fromScratch() != null ? cfg.fromScratch().transformer() : TransformerConfig.read(base);
 
-        folder.create();
-        folder.removeUnfinished();
         Path cache = buildCache();
         CachedDataset.Options options = new CachedDataset.Options(cfg.batchSize(), cfg.seed(), cfg.data().posterior());
-        this.data = state == null ? CachedDataset.open(cache, options) : CachedDataset.open(cache, options, state.data());
+        this.data = latest == null ? CachedDataset.open(cache, options)
+                : CachedDataset.open(cache, options, CachedDataset.Position.fromJson(latest.resolve(TrainState.FILE) + ": data", loop.resumedData()));
         try {
-            if (state != null && state.cacheRecords() != data.size())
-                throw new OvisException(cache + ": holds " + data.size() + " samples, the run being resumed trained on " + state.cacheRecords());
+            if (latest != null && loop.resumedRecords() != data.size())
+                throw new OvisException(cache + ": holds " + data.size() + " samples, the run being resumed trained on " + loop.resumedRecords());
             if (data.tokenWidth() != dit.inChannels() || data.manifest().textWidth() != dit.jointAttentionDim())
                 throw new OvisException(cache + ": latent tokens of " + data.tokenWidth() + " values and text states of width "
                         + data.manifest().textWidth() + " do not fit the transformer (in_channels " + dit.inChannels()
@@ -120,42 +113,29 @@ public final class Trainer implements AutoCloseable {
             int trainWidth = 8 * data.manifest().latentWidth(), trainHeight = 8 * data.manifest().latentHeight();
             int trainMsl = data.manifest().maxSequenceLength();
             this.samples = cfg.samples() == null ? null : SampleRenderer.samples(cfg.samples(), base, dit, cfg.lora() == null,
-                    trainWidth, trainHeight, trainMsl, folder.root());
-            this.curve = cfg.eval() == null ? null : LearningCurve.open(cfg.eval(), folder, state == null ? 0 : state.step(), ocr,
+                    trainWidth, trainHeight, trainMsl, loop.root());
+            this.curve = cfg.eval() == null ? null : LearningCurve.open(cfg.eval(), loop.folder(), latest == null ? 0 : loop.resumedStep(), ocr,
                     prompts -> new SampleRenderer(prompts, cfg.eval().drawing(), "eval", base, dit, cfg.lora() == null, trainWidth, trainHeight,
-                            trainMsl, folder.root().resolve("eval")));
+                            trainMsl, loop.root().resolve("eval")));
             this.model = buildModel(dit, latest);
-            this.optimizer = new AdamW(model.parameters(), cfg.optimizer());
-            this.ema = cfg.ema() == null ? null : new EmaWeights(model.parameters(), cfg.ema().options());
-            if (state != null) {
-                optimizer.read(latest.resolve(OPTIMIZER));
-                if (ema != null) ema.read(latest.resolve(EMA));
-                if (optimizer.steps() != state.step())
-                    throw new OvisException(latest.resolve(OPTIMIZER) + ": holds " + optimizer.steps() + " steps, " + TrainState.FILE + " " + state.step());
-            }
             FlowMatchEulerScheduler sched = base.schedulerConfig() != null ? FlowMatchEulerScheduler.fromConfig(base.schedulerConfig())
                     : FlowMatchEulerScheduler.defaults();
             this.sigmas = new SigmaSampler(cfg.sigma().density(), cfg.sigma().mean(), cfg.sigma().std(), sched, cfg.seed());
             this.dropout = new PromptDropout(cfg.promptDropout(), cfg.seed());
-            this.schedule = LearningRateSchedule.named(cfg.schedule().name(), cfg.schedule().warmupSteps(), cfg.steps());
-            this.log = state == null ? new LossLog() : LossLog.read(latest.resolve(LossLog.FILE), state.step());
-            this.step = state == null ? 0 : state.step();
-            this.trainSeconds = state == null ? 0 : TrainingTime.read(folder.root(), state.step());
-            this.lastCheckpoint = latest;
             this.tokens = data.tokens();
             this.textRows = data.manifest().maxSequenceLength();
             float[] ids = data.positionIds();
             this.txtIds = Arrays.copyOf(ids, textRows * 3);
             this.imgIds = Arrays.copyOfRange(ids, textRows * 3, ids.length);
             this.emptyPrompt = data.emptyPromptEmbeds();
+            loop.attach(new Task());
         } catch (RuntimeException e) {
             data.close();
             throw e;
         }
-        if (state != null) listener.onMessage("resumed from " + latest + " (step " + step + " of " + cfg.steps() + ")");
     }
 
-    static final String OPTIMIZER = "optimizer.safetensors", EMA = "ema.safetensors", LORA = "lora.safetensors";
+    static final String LORA = "lora.safetensors";
 
     /** Prepares a run: checks the output folder (fresh, or resumed from its latest checkpoint), builds the cache, loads the model. */
     public static Trainer open(TrainConfig cfg, boolean resume, Listener listener) {
@@ -217,105 +197,68 @@ public final class Trainer implements AutoCloseable {
     }
 
     public TrainableTransformer model() { return model; }
-    public AdamW optimizer() { return optimizer; }
+    public AdamW optimizer() { return loop.optimizer(); }
     /** The EMA of the weights, or null without "ema". */
-    public EmaWeights ema() { return ema; }
+    public EmaWeights ema() { return loop.ema(); }
     /** Optimizer steps completed. */
-    public long step() { return step; }
-    List<LossLog.Row> losses() { return log.rows(); }
-    Path root() { return folder.root(); }
+    public long step() { return loop.step(); }
+    List<LossLog.Row> losses() { return loop.losses(); }
+    Path root() { return loop.root(); }
 
     /** Trains until the config's step count, writing checkpoints and samples on the way. */
     public void train() {
-        if (step >= cfg.steps()) {
-            listener.onMessage("the run is complete (step " + step + " of " + cfg.steps() + ")");
-            return;
+        loop.train();
+    }
+
+    /** Flow matching on the latent cache, as {@link RunLoop} steps it. */
+    private final class Task implements TrainingTask {
+        @Override public org.ovis4j.train.param.Parameters parameters() { return model.parameters(); }
+
+        @Override public double forward(long s) {
+            int b = cfg.batchSize(), width = data.tokenWidth(), textWidth = data.manifest().textWidth();
+            CachedDataset.Batch batch = data.next();
+            float[] text = batch.promptEmbeds();
+            boolean[] drop = dropout.drops(s, b);
+            for (int k = 0; k < b; k++)
+                if (drop[k]) System.arraycopy(emptyPrompt, 0, text, k * textRows * textWidth, textRows * textWidth);
+            float[] sigma = sigmas.sample(s, b, tokens);
+            float[] noise = GaussianNoise.sample(RunSeeds.derive(cfg.seed(), RunSeeds.NOISE, s), b * tokens * width);
+            float[] xt = FlowMatching.interpolate(batch.x0(), noise, sigma);
+            target = FlowMatching.target(batch.x0(), noise);
+            pass = model.forward(new TransformerBatch(b, tokens, textRows, xt, text, sigma, txtIds, imgIds), cfg.gradientCheckpointing());
+            return FlowMatching.loss(pass.prediction(), target);
         }
-        long timedNanos = 0, timedSteps = 0;
-        while (step < cfg.steps()) {
-            long t0 = System.nanoTime();
-            LossLog.Row r = trainStep();
-            long took = System.nanoTime() - t0;
-            timedNanos += took;
-            trainSeconds += took / 1e9;
-            timedSteps++;
-            double perStep = timedNanos / 1e9 / timedSteps;
-            listener.onStep(new Progress(step, cfg.steps(), r.loss(), r.lr(), r.gradNorm(), cfg.batchSize() / perStep,
-                    perStep * (cfg.steps() - step)));
-            boolean last = step == cfg.steps();
-            if (step % cfg.checkpointEvery() == 0 || last) checkpoint();
-            if (samples != null && (step % cfg.samples().every() == 0 || last)) listener.onSamples(step, draw(samples));
-            if (curve != null && (step % curve.every() == 0 || last)) {
-                LearningCurve.Row row = curve.measure(step, step * cfg.batchSize(), trainSeconds, this::draw);
-                listener.onMessage(String.format(java.util.Locale.ROOT, "step %d: OCR word accuracy %.4f, NED %.4f over %d evaluation prompts (%s)",
-                        step, row.wordAccuracy(), row.ned(), row.images(), folder.root().resolve("eval").resolve(RunFolder.name(step))));
+
+        @Override public void backward() {
+            model.backward(pass, FlowMatching.lossGradient(pass.prediction(), target));
+            pass = null;
+            target = null;
+        }
+
+        @Override public void writeModel(RunFolder folder, Path dir) throws IOException {
+            if (cfg.lora() == null) {
+                List<TransformerFolder.Values> weights = new ArrayList<>();
+                for (Parameter p : model.parameters()) weights.add(new TransformerFolder.Values(p.name(), p.shape(), p.value()));
+                TransformerFolder.writeTransformer(folder, dir, model.config(), weights);
+                if (TransformerFolder.canComplete(base)) TransformerFolder.linkComponents(base, dir);
+            } else {
+                folder.beforeWrite(dir.resolve(LORA));
+                LoraFile.write(dir.resolve(LORA), loraAdapters(false));
             }
         }
-    }
 
-    /** One optimizer step; returns its row of the loss curve. */
-    private LossLog.Row trainStep() {
-        long s = step + 1;
-        int b = cfg.batchSize(), width = data.tokenWidth(), textWidth = data.manifest().textWidth();
-        CachedDataset.Batch batch = data.next();
-        float[] text = batch.promptEmbeds();
-        boolean[] drop = dropout.drops(s, b);
-        for (int k = 0; k < b; k++)
-            if (drop[k]) System.arraycopy(emptyPrompt, 0, text, k * textRows * textWidth, textRows * textWidth);
-        float[] sigma = sigmas.sample(s, b, tokens);
-        float[] noise = GaussianNoise.sample(RunSeeds.derive(cfg.seed(), RunSeeds.NOISE, s), b * tokens * width);
-        float[] xt = FlowMatching.interpolate(batch.x0(), noise, sigma), target = FlowMatching.target(batch.x0(), noise);
+        @Override public Map<String, Object> dataPosition() { return data.position().toJson(); }
 
-        TransformerPass pass = model.forward(new TransformerBatch(b, tokens, textRows, xt, text, sigma, txtIds, imgIds),
-                cfg.gradientCheckpointing());
-        double loss = FlowMatching.loss(pass.prediction(), target);
-        if (!Double.isFinite(loss)) throw stopped(s, "the loss is " + loss);
-        model.backward(pass, FlowMatching.lossGradient(pass.prediction(), target));
-        List<Parameter> trainable = model.parameters().trainable();
-        float norm = cfg.maxGradNorm() > 0 ? GradClip.clip(trainable, cfg.maxGradNorm()).totalNorm() : GradClip.totalNorm(trainable);
-        if (!Float.isFinite(norm)) throw stopped(s, "the gradient norm is " + norm);
-        double lr = schedule.rate(cfg.optimizer().lr(), s - 1);
-        optimizer.step(lr);
-        if (ema != null) ema.update();
-        model.parameters().zeroGrad();
-        step = s;
-        LossLog.Row row = new LossLog.Row(s, loss, lr, norm);
-        log.add(row);
-        return row;
-    }
+        @Override public long dataRecords() { return data.size(); }
 
-    private OvisException stopped(long s, String what) {
-        return new OvisException("step " + s + ": " + what + "; training stopped, "
-                + (lastCheckpoint == null ? "no checkpoint was written yet" : "the last good checkpoint is " + lastCheckpoint));
-    }
-
-    /** Writes checkpoint {@link #step} (atomically, see {@link RunFolder}), then the loss curve beside it. */
-    private void checkpoint() {
-        Path dir = folder.checkpoint(step, cfg.keepLast(), log, this::writeCheckpoint);
-        lastCheckpoint = dir;
-        TrainingTime.record(folder, step, trainSeconds);
-        listener.onCheckpoint(step, dir);
-    }
-
-    private void writeCheckpoint(Path dir) throws IOException {
-        if (cfg.lora() == null) {
-            List<TransformerFolder.Values> weights = new ArrayList<>();
-            for (Parameter p : model.parameters()) weights.add(new TransformerFolder.Values(p.name(), p.shape(), p.value()));
-            TransformerFolder.writeTransformer(folder, dir, model.config(), weights);
-            if (TransformerFolder.canComplete(base)) TransformerFolder.linkComponents(base, dir);
-        } else {
-            folder.beforeWrite(dir.resolve(LORA));
-            LoraFile.write(dir.resolve(LORA), loraAdapters(false));
+        @Override public void afterStep(long s, boolean last) {
+            if (samples != null && (s % cfg.samples().every() == 0 || last)) listener.onSamples(s, draw(samples));
+            if (curve != null && (s % curve.every() == 0 || last)) {
+                LearningCurve.Row row = curve.measure(s, s * cfg.batchSize(), loop.trainSeconds(), Trainer.this::draw);
+                listener.onMessage(String.format(java.util.Locale.ROOT, "step %d: OCR word accuracy %.4f, NED %.4f over %d evaluation prompts (%s)",
+                        s, row.wordAccuracy(), row.ned(), row.images(), loop.root().resolve("eval").resolve(RunFolder.name(s))));
+            }
         }
-        folder.beforeWrite(dir.resolve(OPTIMIZER));
-        optimizer.write(dir.resolve(OPTIMIZER));
-        if (ema != null) {
-            folder.beforeWrite(dir.resolve(EMA));
-            ema.write(dir.resolve(EMA));
-        }
-        folder.writeAtomically(dir.resolve(LossLog.FILE), log.csv());
-        new TrainState(step, cfg.steps(), cfg.seed(), cfg.fingerprint(), cfg.fingerprintHash(), data.position(), data.size(),
-                log.rows().getLast().loss()).write(folder, dir);
     }
 
     /** The trained adapters (or their EMA), in the diffusers LoRA file's terms. */
@@ -334,7 +277,7 @@ public final class Trainer implements AutoCloseable {
     }
 
     private float[] values(Parameter p, boolean averaged) {
-        return averaged && ema != null && p.trainable() ? ema.shadow(p.name()) : p.value();
+        return averaged ? loop.handedOut(p) : p.value();
     }
 
     /**
@@ -345,13 +288,13 @@ public final class Trainer implements AutoCloseable {
         if (cfg.lora() == null) {
             List<TransformerFolder.Values> weights = new ArrayList<>();
             for (Parameter p : model.parameters()) weights.add(new TransformerFolder.Values(p.name(), p.shape(), values(p, true)));
-            return renderer.render(step, weights);
+            return renderer.render(loop.step(), weights);
         }
         List<org.ovis4j.lora.LoraAdapter> adapters = new ArrayList<>();
         float scale = (float) (cfg.lora().alpha() / cfg.lora().rank()); // as the training's LoraAdapters computes it
         for (LoraFile.Adapter a : loraAdapters(true))
             adapters.add(new org.ovis4j.lora.LoraAdapter(a.module(), a.rank(), a.a(), a.b(), scale));
-        return renderer.renderLora(step, adapters);
+        return renderer.renderLora(loop.step(), adapters);
     }
 
     @Override

@@ -58,6 +58,44 @@ class PreprocessingTest {
     }
 
     @Test
+    void cropModeCutsTheTrainingSizeOutOfTheImageUnscaled() {
+        // 48x40 cropped to 32x16: centre offsets (8, 12); random ones anywhere in [0, 16] x [0, 24]; the pixels unscaled
+        byte[] rgb = TestShards.rgb(48, 40, 5);
+        byte[] png = TestShards.png(48, 40, 5);
+        float[] p = planes(rgb, 48, 40);
+        assertArrayEquals(cropScaled(p, 48, 40, 8, 12, 32, 16), new Preprocessing(32, 16, Resize.CROP, Crop.CENTER, 0).apply(record("k", png)));
+        java.util.Set<String> offsets = new java.util.HashSet<>();
+        for (int k = 0; k < 40; k++) {
+            float[] got = new Preprocessing(32, 16, Resize.CROP, Crop.RANDOM, 7).apply(record("key" + k, png));
+            boolean found = false;
+            for (int y0 = 0; y0 <= 24 && !found; y0++)
+                for (int x0 = 0; x0 <= 16 && !found; x0++)
+                    if (java.util.Arrays.equals(cropScaled(p, 48, 40, x0, y0, 32, 16), got)) {
+                        found = true;
+                        offsets.add(x0 + "," + y0);
+                    }
+            assertTrue(found, "crop of key" + k + " is a window of the image");
+        }
+        assertTrue(offsets.size() > 20, "offsets vary with the key: " + offsets.size());
+        OvisException e = assertThrows(OvisException.class,
+                () -> new Preprocessing(64, 16, Resize.CROP, Crop.CENTER, 0).apply(record("k", png)));
+        assertEquals("shard-000000.tar: record 3 (key k): image is 48x40, smaller than the crop 64x16", e.getMessage());
+    }
+
+    @Test
+    void modelInputOfAWholeImageIsApplyAtItsOwnSize() {
+        byte[] rgb = TestShards.rgb(32, 16, 2);
+        float[] viaApply = new Preprocessing(32, 16, Resize.OFF, Crop.CENTER, 0).apply(record("k", TestShards.png(32, 16, 2)));
+        java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(32, 16, java.awt.image.BufferedImage.TYPE_3BYTE_BGR);
+        for (int y = 0; y < 16; y++)
+            for (int x = 0; x < 32; x++) {
+                int i = (y * 32 + x) * 3;
+                img.setRGB(x, y, (rgb[i] & 0xFF) << 16 | (rgb[i + 1] & 0xFF) << 8 | (rgb[i + 2] & 0xFF));
+            }
+        assertArrayEquals(viaApply, Preprocessing.modelInput(img));
+    }
+
+    @Test
     void aRandomCropDependsOnTheSeedAndTheKeyOnly() {
         byte[] rgb = TestShards.rgb(64, 48, 2), png = TestShards.png(64, 48, 2);
         float[] resized = Resampler.resize(planes(rgb, 64, 48), 3, 48, 64, 32, 43);

@@ -144,7 +144,7 @@ class ResumeTest {
         try (Trainer whole = uninterrupted(read("a.json", config(a, false)))) {
             TrainConfig cb = read("b.json", config(b, false));
             RunFolder.Faults kill = file -> {
-                if (file.getFileName().toString().equals(Trainer.OPTIMIZER) && file.getParent().getFileName().toString().startsWith("step-000009"))
+                if (file.getFileName().toString().equals(RunLoop.OPTIMIZER) && file.getParent().getFileName().toString().startsWith("step-000009"))
                     throw new Killed();
             };
             try (Trainer first = Trainer.open(cb, false, Trainer.Listener.NONE, kill)) {
@@ -193,7 +193,7 @@ class ResumeTest {
         Path b = dir.resolve("b");
         TrainConfig cb = read("b.json", config(b, false));
         RunFolder.Faults full = file -> {
-            if (file.getFileName().toString().equals(Trainer.EMA) && file.getParent().getFileName().toString().startsWith("step-000009"))
+            if (file.getFileName().toString().equals(RunLoop.EMA) && file.getParent().getFileName().toString().startsWith("step-000009"))
                 throw new IOException("No space left on device");
         };
         byte[] before;
