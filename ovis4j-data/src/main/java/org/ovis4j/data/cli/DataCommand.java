@@ -4,7 +4,11 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.ovis4j.core.OvisException;
 import org.ovis4j.data.Synthesizer;
+import org.ovis4j.data.render.FontCatalog;
 import org.ovis4j.data.render.Lang;
+import org.ovis4j.data.words.LetterCase;
+import org.ovis4j.data.words.WordList;
+import org.ovis4j.data.words.WordSampleGenerator;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -63,13 +67,39 @@ public final class DataCommand implements Callable<Integer> {
         @Option(names = "--threads", description = "Worker threads (default: available processors).")
         Integer threads;
 
+        @Option(names = "--words", paramLabel = "FILE", description = "Word mode (the ovis-mini domain): each sample shows words of "
+                + "this file (one word per line, letters a-z, 3 to 10 letters) on a poster, sign, banner, label or button, "
+                + "captioned like 'A red poster that says \"HELLO\"'; English only. Held-out combinations (see 'data eval-prompts') are never drawn.")
+        Path words;
+
+        @Option(names = "--words-per-sample", paramLabel = "N[-M]", description = "With --words: words per sample, e.g. 1-3 (default: 1-3).")
+        String wordsPerSample;
+
+        @Option(names = "--case", paramLabel = "CASE", description = "With --words: upper, title, lower or mixed (default: upper).")
+        String letterCase;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
         @Override
         public Integer call() {
             try {
                 int t = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-                Synthesizer.Options o = new Synthesizer.Options(count, out, seed, Lang.parseList(lang), width, height,
-                        shardSize, clean, minContrast, dupDistance, t, files);
-                Synthesizer.Summary s = Synthesizer.run(o);
+                Synthesizer.Summary s;
+                if (words == null) {
+                    if (wordsPerSample != null) throw new OvisException("--words-per-sample needs --words");
+                    if (letterCase != null) throw new OvisException("--case needs --words");
+                    s = Synthesizer.run(new Synthesizer.Options(count, out, seed, Lang.parseList(lang), width, height,
+                            shardSize, clean, minContrast, dupDistance, t, files));
+                } else {
+                    if (spec.commandLine().getParseResult().hasMatchedOption("--lang") && !Lang.parseList(lang).equals(java.util.List.of(Lang.EN))) {
+                        throw new OvisException("--words renders English words; drop --lang " + lang);
+                    }
+                    Synthesizer.Options o = new Synthesizer.Options(count, out, seed, java.util.List.of(Lang.EN), width, height,
+                            shardSize, clean, minContrast, dupDistance, t, files);
+                    WordSampleGenerator.Settings ws = wordSettings(words, wordsPerSample, letterCase);
+                    s = Synthesizer.run(o, new WordSampleGenerator(seed, ws, width, height, clean, FontCatalog.system()));
+                }
                 StringBuilder drops = new StringBuilder();
                 s.droppedByReason().forEach((k, v) -> drops.append(drops.isEmpty() ? "" : ", ").append(k).append(' ').append(v));
                 System.out.printf("wrote %d samples in %d shard(s) to %s%n", s.kept(), s.shards().size(), out);
@@ -89,6 +119,12 @@ public final class DataCommand implements Callable<Integer> {
                 return 1;
             }
         }
+    }
+
+    static WordSampleGenerator.Settings wordSettings(Path file, String perSample, String letterCase) {
+        int[] range = WordSampleGenerator.Settings.parseRange(perSample == null ? "1-3" : perSample);
+        LetterCase lc = LetterCase.of(letterCase == null ? "upper" : letterCase);
+        return new WordSampleGenerator.Settings(WordList.read(file), range[0], range[1], lc);
     }
 
     /** For running the command on its own until it is registered under the main ovis4j command. */
