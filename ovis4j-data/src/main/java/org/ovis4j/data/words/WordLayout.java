@@ -18,8 +18,8 @@ import org.ovis4j.data.render.TextItem;
  * fractions of the shorter side, and the text is as large as the object allows: the words are
  * broken into the lines that give the largest font (one line, one word per line, or in between),
  * then the object is fitted around them. The style range is what stays legible at 128 px (measured
- * with the OCR evaluator): bold faces mostly, no perspective, no outline, rotation of a few degrees
- * at most and a soft shadow only in the mixed style.
+ * with the OCR evaluator): bold faces mostly, no perspective, outline, rotation or grain, and a soft
+ * shadow only in the mixed style.
  */
 final class WordLayout {
     private WordLayout() {}
@@ -70,14 +70,14 @@ final class WordLayout {
             }
             case LABEL -> {
                 objW = w * (float) rng.range(0.9, 0.96);
-                padX = side * 0.085f;
+                padX = side * 0.1f;
                 padY = side * 0.09f;
                 boxW = objW - 2 * padX;
                 boxH = h * 0.78f - 2 * padY;
             }
             case BUTTON -> {
                 objW = 0; // from the text
-                padX = side * 0.07f;
+                padX = side * 0.09f;
                 padY = side * 0.07f;
                 // Room for the rounded ends (radius at most 0.1 of the side).
                 boxW = w * 0.94f - 2 * padX - side * 0.06f;
@@ -114,15 +114,16 @@ final class WordLayout {
             align = TextItem.Align.LEFT;
             x = (w - (float) widest) / 2;
         }
-        double rotation = !clean && rng.chance(0.15) ? rng.range(-4, 4) : 0;
+        // No rotation: even 2-4 degrees made Tesseract lose lines it read upright (the held-out
+        // renders' failures at 128 px were mostly tilted lines).
         boolean shadow = !clean && rng.chance(0.15);
         float y0 = cy - blockH / 2 - (float) top;
         List<TextItem> items = new ArrayList<>();
         for (int i = 0; i < fit.lines().size(); i++) {
             int shadowRgb = shadow ? Colors.mix(s.objectRgb(), 0x000000, 0.55) : -1;
-            float d = shadow ? size * 0.06f : 0;
+            float d = shadow ? size * 0.04f : 0;
             items.add(new TextItem("text", fit.lines().get(i), face, size, s.textRgb(), x, y0 + i * LEAD * size, align,
-                    rotation, -1, 0, shadowRgb, d, d, s.objectRgb()));
+                    0, -1, 0, shadowRgb, d, d, s.objectRgb()));
         }
         return new SampleSpec(w, h, Lang.EN, null, bg, List.copyOf(panels), List.copyOf(items), null);
     }
@@ -151,12 +152,18 @@ final class WordLayout {
             case LABEL -> {
                 // A die-cut sticker: well rounded corners, no frame. (A printed rule inside the edge
                 // was read by Tesseract as brackets and bars around the words: 0.906 word accuracy.)
-                panels.add(new Panel("label", x, y, ow, oh, oh * (float) rng.range(0.28, 0.42), obj, -1));
+                // Corner radius under the vertical padding: a rounded corner beside a line of text
+                // is read as part of it ("(", ">", "4").
+                panels.add(new Panel("label", x, y, ow, oh, Math.min(oh * (float) rng.range(0.2, 0.3), side * 0.085f), obj, -1));
             }
             case BUTTON -> {
                 float d = side * 0.025f;
-                float arc = Math.min(oh / 2, side * 0.1f);
-                panels.add(new Panel("button shadow", x + d * 0.4f, y + d, ow, oh, arc,
+                // A pill for one line; for more, corners that stay above the first line and below the
+                // last (see the label).
+                float arc = lines == 1 ? Math.min(oh / 2, side * 0.1f) : side * 0.06f;
+                // The shadow falls straight down: a sliver of it beside the button's side, next to
+                // the lines, was read as ">" or "," before them.
+                panels.add(new Panel("button shadow", x, y + d, ow, oh, arc,
                         Colors.mix(s.backRgb(), 0x000000, clean ? 0.25 : 0.35), -1));
                 panels.add(new Panel("button", x, y, ow, oh, arc, obj, -1));
             }
