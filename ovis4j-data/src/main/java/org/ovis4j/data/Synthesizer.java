@@ -27,7 +27,6 @@ import org.ovis4j.data.filter.QualityFilter;
 import org.ovis4j.data.render.FontCatalog;
 import org.ovis4j.data.render.Lang;
 import org.ovis4j.data.render.Metadata;
-import org.ovis4j.data.render.SampleGenerator;
 import org.ovis4j.data.shard.ShardWriter;
 
 /**
@@ -40,7 +39,7 @@ public final class Synthesizer {
     /**
      * @param count        samples to keep (generation continues past dropped ones until this many pass)
      * @param shardSize    samples per tar shard
-     * @param clean        OCR-ground-truth style (see {@link SampleGenerator})
+     * @param clean        OCR-ground-truth style (see {@link org.ovis4j.data.render.SampleGenerator})
      * @param minContrast  quality filter threshold (WCAG ratio)
      * @param dupDistance  pHash Hamming distance at or below which a sample is a near duplicate; -1 disables
      * @param files        also write images/KEY.png and prompts.jsonl, the input the evaluator takes
@@ -79,6 +78,14 @@ public final class Synthesizer {
     }
 
     public static Summary run(Options o, FontCatalog fonts) {
+        return run(o, new TypographySource(o.seed(), o.langs(), o.width(), o.height(), o.clean(), fonts));
+    }
+
+    /**
+     * Runs the pipeline over any source; {@code o}'s languages and clean flag are then the source's
+     * business (the manifest records what the source describes).
+     */
+    public static Summary run(Options o, SampleSource source) {
         long start = System.nanoTime();
         Path out = o.out().toAbsolutePath().normalize();
         checkOutput(out);
@@ -97,7 +104,6 @@ public final class Synthesizer {
         });
         ShardWriter shards = new ShardWriter(tmp, o.shardSize());
         try {
-            SampleGenerator gen = new SampleGenerator(o.seed(), o.langs(), o.width(), o.height(), o.clean(), fonts);
             QualityFilter filter = new QualityFilter(o.minContrast(), 2.0);
             DuplicateIndex dups = new DuplicateIndex(o.dupDistance());
             Map<String, Integer> byReason = new LinkedHashMap<>();
@@ -118,7 +124,7 @@ public final class Synthesizer {
                 List<Future<Prepared>> futures = new ArrayList<>();
                 for (int i = 0; i < batch; i++) {
                     long index = next + i;
-                    futures.add(pool.submit(() -> prepare(gen, filter, o.seed(), index)));
+                    futures.add(pool.submit(() -> prepare(source, filter, index)));
                 }
                 for (Future<Prepared> f : futures) {
                     Prepared p = get(f);
@@ -148,7 +154,7 @@ public final class Synthesizer {
             shards.close();
             if (images != null) Files.writeString(tmp.resolve("prompts.jsonl"), prompts, StandardCharsets.UTF_8);
             // The manifest holds no timing: it is part of the output that must be identical for a seed.
-            writeManifest(tmp, o, new Summary(kept, (int) next, byReason, dropped, shards.shards(), 0));
+            writeManifest(tmp, o, source, new Summary(kept, (int) next, byReason, dropped, shards.shards(), 0));
             publish(tmp, out);
             return new Summary(kept, (int) next, byReason, dropped, shards.shards(), (System.nanoTime() - start) / 1e9);
         } catch (IOException e) {
@@ -160,15 +166,15 @@ public final class Synthesizer {
         }
     }
 
-    private static Prepared prepare(SampleGenerator gen, QualityFilter filter, long seed, long index) throws IOException {
-        SampleGenerator.Generated g = gen.generate(index);
+    private static Prepared prepare(SampleSource source, QualityFilter filter, long index) throws IOException {
         String key = String.format("%06d", index);
+        SampleSource.Sample g = source.make(index, key);
         BufferedImage img = g.sample().image();
         QualityFilter.Verdict v = filter.check(g.sample());
         if (v != null) return new Prepared(index, key, null, null, 0, null, v);
-        byte[] json = Json.write(Metadata.of(key, seed, g), 1).getBytes(StandardCharsets.UTF_8);
+        byte[] json = Json.write(g.record(), 1).getBytes(StandardCharsets.UTF_8);
         byte[] png = PngWriter.encode(rgb(img), img.getWidth(), img.getHeight(), null);
-        String text = String.join("\n", org.ovis4j.data.render.Captioner.texts(g.sample()));
+        String text = String.join("\n", g.texts());
         return new Prepared(index, key, png, json, PerceptualHash.of(img), text, null);
     }
 
@@ -220,15 +226,14 @@ public final class Synthesizer {
         }
     }
 
-    private static void writeManifest(Path dir, Options o, Summary s) throws IOException {
+    private static void writeManifest(Path dir, Options o, SampleSource source, Summary s) throws IOException {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("format", "webdataset");
         m.put("generator", "ovis4j data synth");
         m.put("seed", o.seed());
-        m.put("langs", o.langs().stream().map(l -> (Object) l.code).toList());
         m.put("width", (long) o.width());
         m.put("height", (long) o.height());
-        m.put("mode", o.clean() ? "clean" : "mixed");
+        m.putAll(source.describe());
         m.put("count", (long) s.kept());
         m.put("generated", (long) s.generated());
         m.put("entries_per_sample", List.of("png", "json"));

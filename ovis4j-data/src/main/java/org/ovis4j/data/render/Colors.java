@@ -115,6 +115,12 @@ public final class Colors {
         return best;
     }
 
+    /** The reference colour of an English colour name (the one {@link #nameEn} names after). */
+    public static int named(String en) {
+        for (Named n : NAMES) if (n.en.equals(en)) return n.rgb;
+        throw new IllegalArgumentException("no colour named " + en);
+    }
+
     public static String nameEn(int rgb) {
         return nearest(rgb).en;
     }

@@ -10,8 +10,7 @@ import java.util.List;
  * things go; every random choice of look is made here, so the rules live in one place.
  */
 final class Composer {
-    /** Antialiased, fractional metrics: the same context the renderer draws with. */
-    static final FontRenderContext FRC = new FontRenderContext(null, true, true);
+    static final FontRenderContext FRC = FontFace.FRC;
 
     final int w, h;
     final Lang lang;

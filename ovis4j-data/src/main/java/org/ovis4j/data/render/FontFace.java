@@ -1,6 +1,8 @@
 package org.ovis4j.data.render;
 
 import java.awt.Font;
+import java.awt.font.FontRenderContext;
+import java.awt.geom.Rectangle2D;
 
 /**
  * One typeface loaded from a known file. The file, not a family name, is the identity: asking the
@@ -14,8 +16,21 @@ import java.awt.Font;
  * @param font   the loaded font at size 1; derive sizes from it
  */
 public record FontFace(String name, String file, boolean bold, boolean serif, boolean cjk, Font font) {
+    /** Antialiased, fractional metrics: the context text is measured and drawn with. */
+    public static final FontRenderContext FRC = new FontRenderContext(null, true, true);
+
     public Font at(float size) {
         return font.deriveFont(size);
+    }
+
+    /** The advance width of the text at this size (what alignment uses). */
+    public float advance(float size, String text) {
+        return (float) at(size).getStringBounds(text, FRC).getWidth();
+    }
+
+    /** The ink box of the text at this size, relative to the start of its baseline. */
+    public Rectangle2D ink(float size, String text) {
+        return at(size).createGlyphVector(FRC, text).getVisualBounds();
     }
 
     public String weight() {

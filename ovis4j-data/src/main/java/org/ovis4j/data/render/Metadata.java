@@ -35,6 +35,12 @@ public final class Metadata {
         b.put("grain", round(bg.grain()));
         m.put("background", b);
         m.put("perspective", spec.perspective() == null ? null : numbers(spec.perspective()));
+        m.put("lines", lines(s));
+        return m;
+    }
+
+    /** Every rendered line's text, geometry and style, in drawing order. */
+    public static List<Object> lines(RenderedSample s) {
         List<Object> lines = new ArrayList<>();
         for (RenderedLine l : s.lines()) {
             TextItem t = l.item();
@@ -56,8 +62,7 @@ public final class Metadata {
             o.put("effective_contrast", round(l.effectiveContrast()));
             lines.add(o);
         }
-        m.put("lines", lines);
-        return m;
+        return lines;
     }
 
     /** Map.of iterates in a per-JVM order; the JSON must come out the same every run. */

@@ -8,7 +8,8 @@ import java.util.List;
  * @param width       image width
  * @param height      image height
  * @param lang        language of the text
- * @param layout      which design it is
+ * @param layout      which design it is, or null for a scene composed outside the designs (the words
+ *                    mode, {@code org.ovis4j.data.words}, which describes its scene itself)
  * @param background  the backdrop
  * @param panels      shapes under the text, drawn in order
  * @param items       the text lines, in reading order
