@@ -22,7 +22,7 @@ public final class SoftmaxCrossEntropyOp {
     private SoftmaxCrossEntropyOp() {}
 
     /**
-     * Writes lse[r] and returns Σ_r loss_r (in double, rows in order) over rows r < rows of
+     * Writes lse[r] and returns Σ_r loss_r (in double, rows in order) over rows r in [0, rows) of
      * z[r·classes ...] with targets t[r] in [0, classes).
      */
     public static double forward(float[] z, int rows, int classes, int[] t, float[] lse) {
