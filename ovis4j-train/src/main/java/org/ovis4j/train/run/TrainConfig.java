@@ -18,6 +18,8 @@ import org.ovis4j.train.data.CachedDataset;
 import org.ovis4j.train.data.Preprocessing;
 import org.ovis4j.train.dit.TransformerInit;
 import org.ovis4j.train.optim.AdamW;
+import org.ovis4j.train.optim.ComputePrecision;
+import org.ovis4j.train.optim.ComputeWeights;
 import org.ovis4j.train.optim.EmaWeights;
 import org.ovis4j.train.sampling.SigmaSampler;
 
@@ -62,6 +64,12 @@ import org.ovis4j.train.sampling.SigmaSampler;
  *                                 or "logit_normal_discrete" (diffusers' scripts); .mean 0, .std 1
  * prompt_dropout        0         probability that a sample trains on the empty prompt (for guidance)
  * gradient_checkpointing false    recompute each block in the backward (same gradients, less memory)
+ * compute_precision     "fp32"    fp32, or bf16: the transformer's linear products (forward, dX, dW) take
+ *                                 bf16-rounded operands with float32 sums and results (PyTorch's CPU autocast),
+ *                                 over bf16 copies of the weights made once per optimizer step; the float32
+ *                                 masters, norms, attention, loss and AdamW are unchanged. Needs oneDNN's bf16
+ *                                 matmul (a CPU with AVX512-BF16 or AMX); elsewhere the run says so once and
+ *                                 computes in fp32 (see {@link ComputeWeights})
  * seed                  0         every random draw of the run is a function of it and the step
  * checkpoint_every      500       steps between checkpoints (the last step always writes one)
  * keep_last             0         checkpoints kept (0: all)
@@ -76,7 +84,7 @@ import org.ovis4j.train.sampling.SigmaSampler;
  */
 public record TrainConfig(Path file, Path model, FromScratch fromScratch, Mode mode, Lora lora, Data data, int batchSize,
                           long steps, AdamW.Hyperparameters optimizer, Schedule schedule, double maxGradNorm, Ema ema,
-                          Sigma sigma, double promptDropout, boolean gradientCheckpointing, long seed, long checkpointEvery,
+                          Sigma sigma, double promptDropout, boolean gradientCheckpointing, ComputePrecision computePrecision, long seed, long checkpointEvery,
                           int keepLast, Samples samples, Path output) {
 
     public enum Mode { FULL, LORA }
@@ -191,6 +199,7 @@ public record TrainConfig(Path file, Path model, FromScratch fromScratch, Mode m
         double dropout = c.number("prompt_dropout", 0);
         if (!(dropout >= 0 && dropout <= 1)) throw c.error("prompt_dropout", "must be in [0, 1], got " + dropout);
         boolean recompute = c.bool("gradient_checkpointing", false);
+        ComputePrecision precision = ComputePrecision.parse(c.choice("compute_precision", "fp32", "fp32", "bf16"));
         long every = c.integer("checkpoint_every", 500);
         if (every < 1) throw c.error("checkpoint_every", "must be at least 1");
         int keep = c.integer("keep_last", 0, 0, Integer.MAX_VALUE);
@@ -200,7 +209,7 @@ public record TrainConfig(Path file, Path model, FromScratch fromScratch, Mode m
         if (sm != null) samples = samples(sm, data);
         c.finish();
         return new TrainConfig(c.file(), model, scratch, mode, lora, data, batch, steps, hp, schedule, clip, ema, sigma, dropout,
-                recompute, seed, every, keep, samples, output);
+                recompute, precision, seed, every, keep, samples, output);
     }
 
     @SuppressWarnings("unchecked")
@@ -336,6 +345,8 @@ public record TrainConfig(Path file, Path model, FromScratch fromScratch, Mode m
         m.put("sigma_sampling", s);
         m.put("prompt_dropout", promptDropout);
         m.put("gradient_checkpointing", gradientCheckpointing);
+        // bf16 products train other values; fp32 is left out so that runs begun before the key existed still resume
+        if (computePrecision != ComputePrecision.FP32) m.put("compute_precision", computePrecision.configName());
         m.put("seed", seed);
         return m;
     }
