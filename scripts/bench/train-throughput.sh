@@ -186,21 +186,22 @@ print("checkpoint %s; batch %s x (%s image + %s text tokens); %s threads; recomp
 if "torch-f32" in runs:
     print("diffusers %s; torch %s; torch's libblas.so.3: %s" % (commit, runs["torch-f32"][0]["torch"], blas))
 print()
-print("| side | samples/s | forward s (GFLOP/s) | backward s (GFLOP/s) | clip+AdamW s (GFLOP/s) | peak RSS GiB | loss step 1 | loads |")
-print("|---|---|---|---|---|---|---|---|")
+print("| side | samples/s | samples per CPU-s | forward s (GFLOP/s) | backward s (GFLOP/s) | clip+AdamW s (GFLOP/s) | peak RSS GiB | loss step 1 | loads |")
+print("|---|---|---|---|---|---|---|---|---|")
 for side in [s for s in ("java-fp32", "java-bf16", "torch-f32", "torch-bf16") if s in runs]:
     f, b, o = med(side, "forward_s"), med(side, "backward_s"), med(side, "optimizer_s")
-    print("| %s | %.4f | %.3f (%.1f) | %.3f (%.1f) | %.3f (%.2f) | %.2f | %s | %s |" % (
+    print("| %s | %.4f | %.4f | %.3f (%.1f) | %.3f (%.1f) | %.3f (%.2f) | %.2f | %s | %s |" % (
         {"java-fp32": "ovis4j f32", "java-bf16": "ovis4j bf16 (" + runs[side][0].get("gemm", "?") + ")", "torch-f32": "PyTorch f32", "torch-bf16": "PyTorch bf16 autocast"}[side],
-        med(side, "samples_per_s"), f, flop["forward"] / f / 1e9, b, flop["backward"] / b / 1e9, o,
+        med(side, "samples_per_s"), med(side, "samples_per_cpu_s"), f, flop["forward"] / f / 1e9, b, flop["backward"] / b / 1e9, o,
         flop["optimizer"] / o / 1e9, med(side, "peak_rss_bytes") / 2**30, runs[side][0]["loss_first"],
         " ".join(r["load"] for r in runs[side])))
 print()
 # ratios of each ovis4j run against the PyTorch run of the same round (run side by side)
 for js in [s for s in ("java-fp32", "java-bf16") if s in runs]:
     for ts in [s for s in ("torch-f32", "torch-bf16") if s in runs]:
-        print("%s / %s samples/s: %.3f (per round: %s)" % (js, ts, med(js, "samples_per_s") / med(ts, "samples_per_s"),
-              ", ".join("%.3f" % (float(j["samples_per_s"]) / float(t["samples_per_s"])) for j, t in zip(runs[js], runs[ts]))))
+        for key in ("samples_per_s", "samples_per_cpu_s"):
+            print("%s / %s %s: %.3f (per round: %s)" % (js, ts, key, med(js, key) / med(ts, key),
+                  ", ".join("%.3f" % (float(j[key]) / float(t[key])) for j, t in zip(runs[js], runs[ts]))))
 bad = False
 for js, ts, tol in (("java-fp32", "torch-f32", 1e-5), ("java-bf16", "torch-bf16", 2e-2), ("java-bf16", "java-fp32", 2e-2)):
     if js in runs and ts in runs:

@@ -109,15 +109,20 @@ public final class TrainingThroughput {
      *
      * @param losses        the loss of every step, warm-up included (step 1 first)
      * @param peakRssBytes  VmHWM at the end (-1 where /proc is missing)
+     * @param cpuSeconds    CPU time of the whole process (every thread, native ones included) per timed step:
+     *                      on a shared machine it measures the work where wall time measures the contention
      */
     public record Result(Options options, String compute, int threads, long parameters, long trained, double buildSeconds, StepFlops flops,
                          double[] forwardSeconds, double[] backwardSeconds, double[] optimizerSeconds, double[] losses,
-                         long peakRssBytes) {
+                         long peakRssBytes, double[] cpuSeconds) {
         public double forward() { return median(forwardSeconds); }
         public double backward() { return median(backwardSeconds); }
         public double optimizer() { return median(optimizerSeconds); }
         public double step() { return forward() + backward() + optimizer(); }
         public double samplesPerSecond() { return options.batch() / step(); }
+        public double cpuStep() { return median(cpuSeconds); }
+        /** Samples per second of CPU time: the throughput per core, robust to other load on the machine. */
+        public double samplesPerCpuSecond() { return options.batch() / cpuStep(); }
         public double forwardGflops() { return flops.forward() / forward() / 1e9; }
         public double backwardGflops() { return flops.backward() / backward() / 1e9; }
         public double optimizerGflops() { return flops.optimizer() / optimizer() / 1e9; }
@@ -129,12 +134,13 @@ public final class TrainingThroughput {
                             + "params=%d trained=%d steps=%d forward_s=%.4f backward_s=%.4f optimizer_s=%.4f step_s=%.4f "
                             + "samples_per_s=%.4f forward_gflops=%.1f backward_gflops=%.1f optimizer_gflops=%.2f "
                             + "forward_flop=%.6g backward_flop=%.6g optimizer_flop=%.6g "
-                            + "loss_first=%.9g loss_last=%.9g peak_rss_bytes=%d build_s=%.2f precision=%s gemm=%s",
+                            + "loss_first=%.9g loss_last=%.9g peak_rss_bytes=%d build_s=%.2f precision=%s gemm=%s cpu_step_s=%.4f samples_per_cpu_s=%.4f",
                     o.batch(), o.imageTokens(), o.textTokens(), threads, o.loraRank() == 0 ? "full" : "lora" + o.loraRank(),
                     o.recompute(), parameters, trained, forwardSeconds.length, forward(), backward(), optimizer(), step(),
                     samplesPerSecond(), forwardGflops(), backwardGflops(), optimizerGflops(), flops.forward(), flops.backward(),
                     flops.optimizer(), losses[0], losses[losses.length - 1],
-                    peakRssBytes, buildSeconds, o.precision().configName(), compute.startsWith("bf16") ? "onednn-bf16" : "java-fp32");
+                    peakRssBytes, buildSeconds, o.precision().configName(), compute.startsWith("bf16") ? "onednn-bf16" : "java-fp32",
+                    cpuStep(), samplesPerCpuSecond());
         }
     }
 
@@ -174,7 +180,9 @@ public final class TrainingThroughput {
 
         int total = o.warmup() + o.steps();
         double[] fwd = new double[o.steps()], bwd = new double[o.steps()], opt = new double[o.steps()], losses = new double[total];
+        double[] cpu = new double[o.steps()];
         for (int s = 0; s < total; s++) {
+            long cpu0 = ProcessMemory.cpuNanos();
             long a = System.nanoTime();
             TransformerPass pass = model.forward(input, o.recompute());
             losses[s] = FlowMatching.loss(pass.prediction(), target);
@@ -191,13 +199,14 @@ public final class TrainingThroughput {
                 fwd[s - o.warmup()] = (b - a) / 1e9;
                 bwd[s - o.warmup()] = (c - b) / 1e9;
                 opt[s - o.warmup()] = (d - c) / 1e9;
+                cpu[s - o.warmup()] = (ProcessMemory.cpuNanos() - cpu0) / 1e9;
             }
             log.accept(String.format(Locale.ROOT, "step %d/%d%s: forward %.3f s, backward %.3f s, clip+adamw %.3f s, loss %.9g, rss %.2f GiB",
                     s + 1, total, timed ? "" : " (warm-up)", (b - a) / 1e9, (c - b) / 1e9, (d - c) / 1e9, losses[s],
                     ProcessMemory.residentBytes() / (double) (1L << 30)));
         }
         return new Result(o, model.computeWeights().describe(), Parallel.threads(), parameters, trained, build, flops, fwd, bwd, opt, losses,
-                ProcessMemory.peakResidentBytes());
+                ProcessMemory.peakResidentBytes(), cpu);
     }
 
     /**
