@@ -130,8 +130,9 @@ def main():
     samples = x_t.shape[0]
     autocast = (torch.autocast(device_type="cpu", dtype=torch.bfloat16) if args.precision == "bf16" else None)
 
-    fwd, bwd, opt, losses = [], [], [], []
+    fwd, bwd, opt, losses, cpu = [], [], [], [], []
     for step in range(args.warmup + args.steps):
+        cpu0 = time.process_time()  # every thread of the process (OpenMP's too)
         a = time.perf_counter()
         if autocast is not None:
             with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
@@ -154,6 +155,7 @@ def main():
             fwd.append(bb - a)
             bwd.append(c - bb)
             opt.append(d - c)
+            cpu.append(time.process_time() - cpu0)
         print("torch-bench: step %d/%d%s: forward %.3f s, backward %.3f s, clip+adamw %.3f s, loss %.9g"
               % (step + 1, args.warmup + args.steps, "" if timed else " (warm-up)", bb - a, c - bb, d - c, losses[-1]),
               file=sys.stderr, flush=True)
@@ -162,10 +164,10 @@ def main():
     f, bk, o = median(fwd), median(bwd), median(opt)
     print("torch train precision=%s torch=%s threads=%d recompute=%s params=%d steps=%d forward_s=%.4f backward_s=%.4f "
           "optimizer_s=%.4f step_s=%.4f samples_per_s=%.4f loss_first=%.9g loss_last=%.9g peak_rss_bytes=%d "
-          "build_s=%.2f shims=%s"
+          "build_s=%.2f cpu_step_s=%.4f samples_per_cpu_s=%.4f shims=%s"
           % (args.precision, torch.__version__, torch.get_num_threads(), args.recompute,
              sum(p.numel() for p in params), len(fwd), f, bk, o, f + bk + o, samples / (f + bk + o), losses[0],
-             losses[-1], peak_rss_bytes(), build, ",".join(diffusers_shims.STUBBED)))
+             losses[-1], peak_rss_bytes(), build, median(cpu), samples / median(cpu), ",".join(diffusers_shims.STUBBED)))
 
 
 if __name__ == "__main__":

@@ -124,6 +124,25 @@ public final class OneDnnMatmul implements MatmulBackend {
     }
 
     private volatile OneDnnAttention attention;
+    private volatile OneDnnBf16Gemm bf16Gemm;
+
+    /** Training's bf16 products over float arrays ({@link OneDnnBf16Gemm}); this backend only exists where the CPU has a bf16 dot product. */
+    @Override
+    public org.ovis4j.core.kernel.Bf16Gemm bf16Gemm() {
+        OneDnnBf16Gemm g = bf16Gemm;
+        if (g == null) {
+            synchronized (this) {
+                if (bf16Gemm == null) bf16Gemm = new OneDnnBf16Gemm(d, describe());
+                g = bf16Gemm;
+            }
+        }
+        return g;
+    }
+
+    /** For tests: the bf16 products whatever the CPU (emulated by oneDNN where it lacks AVX512-BF16). */
+    OneDnnBf16Gemm bf16GemmOnAnyCpu() {
+        return new OneDnnBf16Gemm(d, describe());
+    }
 
     /** Attention with bf16 products on oneDNN ({@link OneDnnAttention}). */
     @Override

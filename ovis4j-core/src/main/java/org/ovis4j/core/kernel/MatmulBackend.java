@@ -42,6 +42,14 @@ public interface MatmulBackend {
         return Attention.JAVA;
     }
 
+    /**
+     * Products with both operands rounded to bf16 and float32 sums over float arrays (training's bf16
+     * compute), or null when this backend has none or the CPU has no bf16 dot product.
+     */
+    default Bf16Gemm bf16Gemm() {
+        return null;
+    }
+
     /** One layer's weights in the backend's own layout. Implementations must be thread-safe. */
     interface Prepared {
         int in();

@@ -10,7 +10,10 @@ import java.util.function.IntConsumer;
 /**
  * The compute thread pool. Work is a count of independent tasks handed out one index at a time, so
  * uneven tasks balance themselves; the calling thread works too. A call made from inside a task runs
- * serially, which keeps nested kernels from deadlocking the pool.
+ * serially, which keeps nested kernels from deadlocking the pool. When the calling thread has run out of
+ * indices, helpers that have not started yet are told to do nothing rather than waited for: for small work (the
+ * element-wise kernels of a small model) waking a parked pool thread takes longer than the work itself,
+ * and waiting for it would put that wake-up on every call's critical path.
  *
  * <p>Thread count: {@link ThreadCount#configured()} ({@code -Dovis4j.threads=N} or {@code OVIS4J_THREADS}, else all
  * available processors); an invalid setting fails this class's initialisation, so the command line checks it first.
@@ -56,12 +59,21 @@ public final class Parallel {
             }
         };
         int helpers = Math.min(THREADS - 1, count - 1);
+        // A helper first claims its slot; the caller, once out of indices, claims the slots of helpers that
+        // have not started, so they return at once, and waits only for those that did start.
+        java.util.concurrent.atomic.AtomicIntegerArray claimed = new java.util.concurrent.atomic.AtomicIntegerArray(helpers);
         Future<?>[] fs = new Future<?>[helpers];
-        for (int h = 0; h < helpers; h++) fs[h] = POOL.submit(worker);
+        for (int h = 0; h < helpers; h++) {
+            int slot = h;
+            fs[h] = POOL.submit(() -> {
+                if (claimed.compareAndSet(slot, 0, 1)) worker.run();
+            });
+        }
         worker.run();
-        for (Future<?> f : fs) {
+        for (int h = 0; h < helpers; h++) {
+            if (claimed.compareAndSet(h, 0, 1)) continue; // never started: nothing left for it to do
             try {
-                f.get();
+                fs[h].get();
             } catch (Exception e) {
                 failure.compareAndSet(null, e);
             }

@@ -7,7 +7,8 @@ import java.nio.file.Path;
 /**
  * This process's resident memory as Linux reports it in {@code /proc/self/status}: the peak (VmHWM,
  * the high-water mark of the resident set: heap, native buffers and the touched pages of memory-mapped
- * weights) and the current value (VmRSS). -1 where the file or the field does not exist (not Linux).
+ * weights) and the current value (VmRSS). -1 where the file or the field does not exist (not Linux). Also
+ * the process's CPU time, which the benchmark reports beside wall time.
  */
 public final class ProcessMemory {
     private static final Path STATUS = Path.of("/proc/self/status");
@@ -36,5 +37,11 @@ public final class ProcessMemory {
             return -1;
         }
         return -1;
+    }
+
+    /** CPU time this process has used, every thread (native oneDNN/OpenMP ones too), in nanoseconds; -1 where unknown. */
+    public static long cpuNanos() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                ? os.getProcessCpuTime() : -1;
     }
 }

@@ -22,6 +22,8 @@ import org.ovis4j.train.dit.TransformerPass;
 import org.ovis4j.train.lora.LoraAdapters;
 import org.ovis4j.train.loss.FlowMatching;
 import org.ovis4j.train.optim.AdamW;
+import org.ovis4j.train.optim.ComputePrecision;
+import org.ovis4j.train.optim.ComputeWeights;
 import org.ovis4j.train.optim.GradClip;
 
 /**
@@ -50,8 +52,9 @@ public final class TrainingThroughput {
      */
     public record Options(Path checkpoint, int batch, int imageTokens, int textTokens, int warmup, int steps,
                           boolean recompute, int loraRank, double loraAlpha, long seed, double lr, double weightDecay,
-                          double maxGradNorm, Path batchFile) {
+                          double maxGradNorm, Path batchFile, ComputePrecision precision) {
         public Options {
+            if (precision == null) throw new OvisException("training benchmark: no compute precision given");
             if (checkpoint == null) throw new OvisException("training benchmark: no checkpoint folder given");
             if (batch < 1 || imageTokens < 1 || textTokens < 0)
                 throw new OvisException("training benchmark: batch, image tokens and text tokens must be positive (got " + batch
@@ -63,36 +66,41 @@ public final class TrainingThroughput {
 
         /** Batch 2, 256 image + 64 text tokens, 1 warm-up and 3 timed steps, full fine-tuning, AdamW lr 1e-4 wd 0.01, clip 1. */
         public static Options defaults(Path checkpoint) {
-            return new Options(checkpoint, 2, 256, 64, 1, 3, false, 0, 0, 1, 1e-4, 0.01, 1.0, null);
+            return new Options(checkpoint, 2, 256, 64, 1, 3, false, 0, 0, 1, 1e-4, 0.01, 1.0, null, ComputePrecision.FP32);
         }
 
         public Options withBatch(int b, int image, int text) {
-            return new Options(checkpoint, b, image, text, warmup, steps, recompute, loraRank, loraAlpha, seed, lr, weightDecay, maxGradNorm, batchFile);
+            return new Options(checkpoint, b, image, text, warmup, steps, recompute, loraRank, loraAlpha, seed, lr, weightDecay, maxGradNorm, batchFile, precision);
         }
 
         public Options withSteps(int warm, int timed) {
-            return new Options(checkpoint, batch, imageTokens, textTokens, warm, timed, recompute, loraRank, loraAlpha, seed, lr, weightDecay, maxGradNorm, batchFile);
+            return new Options(checkpoint, batch, imageTokens, textTokens, warm, timed, recompute, loraRank, loraAlpha, seed, lr, weightDecay, maxGradNorm, batchFile, precision);
         }
 
         public Options withRecompute(boolean r) {
-            return new Options(checkpoint, batch, imageTokens, textTokens, warmup, steps, r, loraRank, loraAlpha, seed, lr, weightDecay, maxGradNorm, batchFile);
+            return new Options(checkpoint, batch, imageTokens, textTokens, warmup, steps, r, loraRank, loraAlpha, seed, lr, weightDecay, maxGradNorm, batchFile, precision);
         }
 
         /** LoRA of {@code rank} with {@code alpha} (0: full fine-tuning). */
         public Options withLora(int rank, double alpha) {
-            return new Options(checkpoint, batch, imageTokens, textTokens, warmup, steps, recompute, rank, alpha, seed, lr, weightDecay, maxGradNorm, batchFile);
+            return new Options(checkpoint, batch, imageTokens, textTokens, warmup, steps, recompute, rank, alpha, seed, lr, weightDecay, maxGradNorm, batchFile, precision);
         }
 
         public Options withSeed(long s) {
-            return new Options(checkpoint, batch, imageTokens, textTokens, warmup, steps, recompute, loraRank, loraAlpha, s, lr, weightDecay, maxGradNorm, batchFile);
+            return new Options(checkpoint, batch, imageTokens, textTokens, warmup, steps, recompute, loraRank, loraAlpha, s, lr, weightDecay, maxGradNorm, batchFile, precision);
         }
 
         public Options withOptimizer(double learningRate, double decay, double clip) {
-            return new Options(checkpoint, batch, imageTokens, textTokens, warmup, steps, recompute, loraRank, loraAlpha, seed, learningRate, decay, clip, batchFile);
+            return new Options(checkpoint, batch, imageTokens, textTokens, warmup, steps, recompute, loraRank, loraAlpha, seed, learningRate, decay, clip, batchFile, precision);
+        }
+
+        /** The linear products in fp32 or in bf16 (oneDNN; fp32, said once, where it cannot run). */
+        public Options withPrecision(ComputePrecision p) {
+            return new Options(checkpoint, batch, imageTokens, textTokens, warmup, steps, recompute, loraRank, loraAlpha, seed, lr, weightDecay, maxGradNorm, batchFile, p);
         }
 
         public Options withBatchFile(Path file) {
-            return new Options(checkpoint, batch, imageTokens, textTokens, warmup, steps, recompute, loraRank, loraAlpha, seed, lr, weightDecay, maxGradNorm, file);
+            return new Options(checkpoint, batch, imageTokens, textTokens, warmup, steps, recompute, loraRank, loraAlpha, seed, lr, weightDecay, maxGradNorm, file, precision);
         }
     }
 
@@ -101,15 +109,20 @@ public final class TrainingThroughput {
      *
      * @param losses        the loss of every step, warm-up included (step 1 first)
      * @param peakRssBytes  VmHWM at the end (-1 where /proc is missing)
+     * @param cpuSeconds    CPU time of the whole process (every thread, native ones included) per timed step:
+     *                      on a shared machine it measures the work where wall time measures the contention
      */
-    public record Result(Options options, int threads, long parameters, long trained, double buildSeconds, StepFlops flops,
+    public record Result(Options options, String compute, int threads, long parameters, long trained, double buildSeconds, StepFlops flops,
                          double[] forwardSeconds, double[] backwardSeconds, double[] optimizerSeconds, double[] losses,
-                         long peakRssBytes) {
+                         long peakRssBytes, double[] cpuSeconds) {
         public double forward() { return median(forwardSeconds); }
         public double backward() { return median(backwardSeconds); }
         public double optimizer() { return median(optimizerSeconds); }
         public double step() { return forward() + backward() + optimizer(); }
         public double samplesPerSecond() { return options.batch() / step(); }
+        public double cpuStep() { return median(cpuSeconds); }
+        /** Samples per second of CPU time: the throughput per core, robust to other load on the machine. */
+        public double samplesPerCpuSecond() { return options.batch() / cpuStep(); }
         public double forwardGflops() { return flops.forward() / forward() / 1e9; }
         public double backwardGflops() { return flops.backward() / backward() / 1e9; }
         public double optimizerGflops() { return flops.optimizer() / optimizer() / 1e9; }
@@ -121,12 +134,13 @@ public final class TrainingThroughput {
                             + "params=%d trained=%d steps=%d forward_s=%.4f backward_s=%.4f optimizer_s=%.4f step_s=%.4f "
                             + "samples_per_s=%.4f forward_gflops=%.1f backward_gflops=%.1f optimizer_gflops=%.2f "
                             + "forward_flop=%.6g backward_flop=%.6g optimizer_flop=%.6g "
-                            + "loss_first=%.9g loss_last=%.9g peak_rss_bytes=%d build_s=%.2f",
+                            + "loss_first=%.9g loss_last=%.9g peak_rss_bytes=%d build_s=%.2f precision=%s gemm=%s cpu_step_s=%.4f samples_per_cpu_s=%.4f",
                     o.batch(), o.imageTokens(), o.textTokens(), threads, o.loraRank() == 0 ? "full" : "lora" + o.loraRank(),
                     o.recompute(), parameters, trained, forwardSeconds.length, forward(), backward(), optimizer(), step(),
                     samplesPerSecond(), forwardGflops(), backwardGflops(), optimizerGflops(), flops.forward(), flops.backward(),
                     flops.optimizer(), losses[0], losses[losses.length - 1],
-                    peakRssBytes, buildSeconds);
+                    peakRssBytes, buildSeconds, o.precision().configName(), compute.startsWith("bf16") ? "onednn-bf16" : "java-fp32",
+                    cpuStep(), samplesPerCpuSecond());
         }
     }
 
@@ -142,9 +156,10 @@ public final class TrainingThroughput {
         Map<String, int[]> targets = o.loraRank() == 0 ? Map.of() : attentionTargets(cfg);
         Adapters adapters = o.loraRank() == 0 ? Adapters.NONE
                 : new LoraAdapters(o.loraRank(), o.loraAlpha(), peftInit(targets, o.loraRank(), o.seed()));
+        ComputeWeights compute = ComputeWeights.of(o.precision(), log);
         long t0 = System.nanoTime();
         // closing the model unmaps the checkpoint its frozen weights are read from (LoRA)
-        try (TrainableTransformer model = TrainableTransformer.load(o.checkpoint(), o.loraRank() == 0, adapters)) {
+        try (TrainableTransformer model = TrainableTransformer.load(o.checkpoint(), o.loraRank() == 0, adapters, true, compute)) {
             return measure(o, cfg, model, targets.keySet(), (System.nanoTime() - t0) / 1e9, log);
         }
     }
@@ -152,8 +167,8 @@ public final class TrainingThroughput {
     private static Result measure(Options o, TransformerConfig cfg, TrainableTransformer model, Set<String> loraModules,
                                   double build, Consumer<String> log) {
         long parameters = model.parameters().numel(false), trained = model.parameters().numel(true);
-        log.accept(String.format(Locale.ROOT, "model built in %.1f s: %d parameters, %d trained; %d threads", build,
-                parameters, trained, Parallel.threads()));
+        log.accept(String.format(Locale.ROOT, "model built in %.1f s: %d parameters, %d trained; %d threads; linear products %s", build,
+                parameters, trained, Parallel.threads(), model.computeWeights().describe()));
 
         Batch batch = Batch.random(cfg, o.batch(), o.imageTokens(), o.textTokens(), o.seed());
         if (o.batchFile() != null) batch.write(o.batchFile());
@@ -165,7 +180,9 @@ public final class TrainingThroughput {
 
         int total = o.warmup() + o.steps();
         double[] fwd = new double[o.steps()], bwd = new double[o.steps()], opt = new double[o.steps()], losses = new double[total];
+        double[] cpu = new double[o.steps()];
         for (int s = 0; s < total; s++) {
+            long cpu0 = ProcessMemory.cpuNanos();
             long a = System.nanoTime();
             TransformerPass pass = model.forward(input, o.recompute());
             losses[s] = FlowMatching.loss(pass.prediction(), target);
@@ -174,6 +191,7 @@ public final class TrainingThroughput {
             long c = System.nanoTime();
             GradClip.clip(model.parameters().trainable(), o.maxGradNorm());
             adamw.step();
+            model.computeWeights().refresh(); // the bf16 copies of the new masters, once per step
             model.parameters().zeroGrad();
             long d = System.nanoTime();
             boolean timed = s >= o.warmup();
@@ -181,13 +199,14 @@ public final class TrainingThroughput {
                 fwd[s - o.warmup()] = (b - a) / 1e9;
                 bwd[s - o.warmup()] = (c - b) / 1e9;
                 opt[s - o.warmup()] = (d - c) / 1e9;
+                cpu[s - o.warmup()] = (ProcessMemory.cpuNanos() - cpu0) / 1e9;
             }
             log.accept(String.format(Locale.ROOT, "step %d/%d%s: forward %.3f s, backward %.3f s, clip+adamw %.3f s, loss %.9g, rss %.2f GiB",
                     s + 1, total, timed ? "" : " (warm-up)", (b - a) / 1e9, (c - b) / 1e9, (d - c) / 1e9, losses[s],
                     ProcessMemory.residentBytes() / (double) (1L << 30)));
         }
-        return new Result(o, Parallel.threads(), parameters, trained, build, flops, fwd, bwd, opt, losses,
-                ProcessMemory.peakResidentBytes());
+        return new Result(o, model.computeWeights().describe(), Parallel.threads(), parameters, trained, build, flops, fwd, bwd, opt, losses,
+                ProcessMemory.peakResidentBytes(), cpu);
     }
 
     /**
@@ -274,7 +293,8 @@ public final class TrainingThroughput {
 
     /**
      * {@code --model DIR [--batch 2] [--image-tokens 256] [--text-tokens 64] [--warmup 1] [--steps 3] [--recompute]
-     * [--lora-rank R --lora-alpha A] [--seed 1] [--lr 1e-4] [--weight-decay 0.01] [--max-grad-norm 1] [--write-batch FILE]};
+     * [--lora-rank R --lora-alpha A] [--seed 1] [--lr 1e-4] [--weight-decay 0.01] [--max-grad-norm 1] [--write-batch FILE]
+     * [--precision fp32|bf16]};
      * thread count from {@code -Dovis4j.threads} or {@code OVIS4J_THREADS}. Progress on stderr, the summary on stdout.
      */
     public static void main(String[] args) {
@@ -305,7 +325,7 @@ public final class TrainingThroughput {
         }
         for (String k : a.keySet())
             if (!java.util.Set.of("--model", "--batch", "--image-tokens", "--text-tokens", "--warmup", "--steps", "--recompute",
-                    "--lora-rank", "--lora-alpha", "--seed", "--lr", "--weight-decay", "--max-grad-norm", "--write-batch").contains(k))
+                    "--lora-rank", "--lora-alpha", "--seed", "--lr", "--weight-decay", "--max-grad-norm", "--write-batch", "--precision").contains(k))
                 throw new OvisException("unknown option " + k);
         if (!a.containsKey("--model")) throw new OvisException("--model DIR is required");
         Options d = Options.defaults(Path.of(a.get("--model")));
@@ -314,7 +334,8 @@ public final class TrainingThroughput {
                 integer(a, "--text-tokens", d.textTokens()), integer(a, "--warmup", d.warmup()), integer(a, "--steps", d.steps()),
                 a.containsKey("--recompute"), rank, number(a, "--lora-alpha", rank), integer(a, "--seed", (int) d.seed()),
                 number(a, "--lr", d.lr()), number(a, "--weight-decay", d.weightDecay()), number(a, "--max-grad-norm", d.maxGradNorm()),
-                a.containsKey("--write-batch") ? Path.of(a.get("--write-batch")) : null);
+                a.containsKey("--write-batch") ? Path.of(a.get("--write-batch")) : null,
+                ComputePrecision.parse(a.getOrDefault("--precision", "fp32")));
     }
 
     private static int integer(Map<String, String> a, String key, int dflt) {

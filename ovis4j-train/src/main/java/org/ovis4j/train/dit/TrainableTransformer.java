@@ -16,6 +16,7 @@ import org.ovis4j.dit.TransformerConfig;
 import org.ovis4j.train.ops.RmsNormOp;
 import org.ovis4j.train.ops.SiluOp;
 import org.ovis4j.train.ops.TimestepEmbeddingOp;
+import org.ovis4j.train.optim.ComputeWeights;
 import org.ovis4j.train.param.Parameter;
 import org.ovis4j.train.param.Parameters;
 
@@ -29,6 +30,11 @@ import org.ovis4j.train.param.Parameters;
  * used in place in their stored dtype ({@link Parameter#stored}), so a bf16 7B base costs its 14.7 GB of
  * mapped file rather than 29.5 GB of float32. A model built that way by {@link #load} keeps the
  * checkpoint mapped until {@link #close()}.
+ *
+ * <p>The linear products compute in the precision of the model's {@link ComputeWeights}, fixed when it
+ * is built: float32 (the default, every golden's path), or bf16 operands with float32 sums over bf16
+ * copies of the weights, which the caller refreshes after every optimizer step
+ * ({@link #computeWeights()}{@code .refresh()}).
  */
 public final class TrainableTransformer implements AutoCloseable {
     /**
@@ -75,6 +81,7 @@ public final class TrainableTransformer implements AutoCloseable {
     private final Parameters params = new Parameters();
     private final boolean trainBase;
     private final Adapters adapters;
+    private final ComputeWeights compute;
     private final Projection xEmbedder, time1, time2, contextEmbedder, normOut, projOut;
     private final Parameter contextNorm;
     private final DoubleBlock[] doubles;
@@ -96,9 +103,15 @@ public final class TrainableTransformer implements AutoCloseable {
 
     /** The model with values from {@code w} (a checkpoint's, or an initialiser's). */
     public TrainableTransformer(TransformerConfig cfg, Source w, boolean trainBase, Adapters adapters) {
+        this(cfg, w, trainBase, adapters, ComputeWeights.FP32);
+    }
+
+    /** As above, the linear products computing in {@code compute}'s precision (its weights registered there). */
+    public TrainableTransformer(TransformerConfig cfg, Source w, boolean trainBase, Adapters adapters, ComputeWeights compute) {
         this.cfg = cfg;
         this.trainBase = trainBase;
         this.adapters = adapters;
+        this.compute = compute;
         int d = cfg.innerDim(), f = cfg.mlpHidden(), hd = cfg.attentionHeadDim();
         xEmbedder = linear(w, "x_embedder", cfg.inChannels(), d);
         time1 = linear(w, "timestep_embedder.linear_1", TransformerConfig.TIME_EMBED_DIM, d);
@@ -146,6 +159,7 @@ public final class TrainableTransformer implements AutoCloseable {
         cfg = of.cfg;
         trainBase = of.trainBase;
         adapters = Adapters.NONE;
+        compute = of.compute;
         xEmbedder = f.apply(of.xEmbedder);
         time1 = f.apply(of.time1);
         time2 = f.apply(of.time2);
@@ -186,13 +200,19 @@ public final class TrainableTransformer implements AutoCloseable {
      * whose values the caller changes once (a DPO reference moved away from the policy).
      */
     public static TrainableTransformer load(Path checkpoint, boolean trainBase, Adapters adapters, boolean frozenInPlace) {
+        return load(checkpoint, trainBase, adapters, frozenInPlace, ComputeWeights.FP32);
+    }
+
+    /** As above, the linear products computing in {@code compute}'s precision. */
+    public static TrainableTransformer load(Path checkpoint, boolean trainBase, Adapters adapters, boolean frozenInPlace,
+                                            ComputeWeights compute) {
         CheckpointFolder folder = CheckpointFolder.detect(checkpoint);
         TransformerConfig cfg = TransformerConfig.read(folder);
         TensorStore store = TensorStore.open("transformer", folder.transformerFiles());
         try {
             Weights w = OriginalTransformerNames.weights(store, cfg, null);
             boolean inPlace = frozenInPlace && !trainBase;
-            TrainableTransformer model = new TrainableTransformer(cfg, inPlace ? Source.of(w) : Source.copies(w), trainBase, adapters);
+            TrainableTransformer model = new TrainableTransformer(cfg, inPlace ? Source.of(w) : Source.copies(w), trainBase, adapters, compute);
             // Trained masters are copies: the mapped files are closed once read. Frozen weights are read in place.
             if (!inPlace) store.close();
             else model.mapped = store;
@@ -216,6 +236,14 @@ public final class TrainableTransformer implements AutoCloseable {
         return cfg;
     }
 
+    /**
+     * What the linear products read: {@link ComputeWeights#FP32} (the masters), or the bf16 copies, which
+     * must be refreshed after every optimizer step and after the masters are set otherwise.
+     */
+    public ComputeWeights computeWeights() {
+        return compute;
+    }
+
     /** Every parameter (diffusers names; adapters' after their module's), in declaration order. */
     public Parameters parameters() {
         return params;
@@ -235,7 +263,7 @@ public final class TrainableTransformer implements AutoCloseable {
         Tensor stored = trainBase ? null : w.stored(module + ".weight", new long[] {out, in});
         Parameter weight = stored != null ? Parameter.stored(module + ".weight", stored) : parameter(w, module + ".weight", out, in);
         Parameter bias = parameter(w, module + ".bias", out);
-        Projection p = adapters.adapt(new DenseProjection(module, weight, bias));
+        Projection p = adapters.adapt(new DenseProjection(module, weight, bias, compute));
         if (p.in() != in || p.out() != out)
             throw new OvisException(module + ": the adapter maps " + p.in() + " to " + p.out() + ", expected " + in + " to " + out);
         for (Parameter q : p.parameters()) params.add(q);

@@ -1,5 +1,6 @@
 package org.ovis4j.train.ops;
 
+import org.ovis4j.core.kernel.Bf16Gemm;
 import org.ovis4j.core.kernel.FloatPanels;
 import org.ovis4j.core.kernel.Gemm;
 
@@ -10,6 +11,11 @@ import org.ovis4j.core.kernel.Gemm;
  * The weight enters the two products that read it as a panel source of Wᵀ and of W: over float32
  * arrays ({@link FloatPanels}) or over a frozen checkpoint tensor widened in place
  * ({@link org.ovis4j.core.kernel.TensorPanels}); the arithmetic is the same for both.
+ *
+ * <p>In bf16 compute ({@link org.ovis4j.train.optim.ComputePrecision#BF16}) the same three products go
+ * through a {@link Bf16Gemm} instead, over the weight's bf16 copy (made once per optimizer step): X, dY
+ * and W rounded to bf16, float32 sums and results, as torch's CPU autocast. dW = dYᵀ·X is then one
+ * product with dY read transposed (no transposed copy); db stays the float32 column sums of dY.
  *
  * <p>Matrices are rows of a float array from an offset with a row stride (ld), so that column blocks
  * of a wider buffer (the attention and MLP halves of a single block's projection input) need no copy.
@@ -27,6 +33,12 @@ public final class LinearOp {
     public static void forward(float[] x, int xOff, int ldx, int rows, Gemm.PanelSource wT, float[] b, int in, int out,
                                float[] y, int yOff, int ldy) {
         Gemm.gemm(x, xOff, ldx, rows, in, FloatPanels.forRows(rows, wT, in, out), out, b, y, ldy, yOff, false);
+    }
+
+    /** bf16 compute: y = bf16(x)·bf16(W)ᵀ + b in float32, with {@code w} the bf16 copy of W [out, in]. */
+    public static void forward(float[] x, int xOff, int ldx, int rows, Bf16Gemm gemm, Bf16Gemm.Matrix w, float[] b, int in, int out,
+                               float[] y, int yOff, int ldy) {
+        gemm.multiply(rows, out, in, x, xOff, ldx, false, w, true, b, y, yOff, ldy, false);
     }
 
     /** Contiguous rows: x [rows, in] → y [rows, out]. */
@@ -59,13 +71,30 @@ public final class LinearOp {
             Gemm.gemm(dyT, 0, rows, out, rows, FloatPanels.forRows(out, FloatPanels.rowMajor(x, xOff, ldx), rows, in), in, null,
                     dw, in, 0, true);
         }
-        if (db != null) {
-            double[] sum = ColumnSums.of(rows, out, (r, acc) -> {
-                int o = dyOff + r * lddy;
-                for (int j = 0; j < out; j++) acc[j] += dy[o + j];
-            });
-            ColumnSums.addInto(sum, 0, db, 0, out);
-        }
+        if (db != null) biasGradient(rows, out, dy, dyOff, lddy, db);
+    }
+
+    /**
+     * bf16 compute: the gradients of the bf16 {@link #forward(float[], int, int, int, Bf16Gemm, Bf16Gemm.Matrix, float[], int, int, float[], int, int)},
+     * as {@link #backward(float[], int, int, int, Gemm.PanelSource, int, int, float[], int, int, float[], int, int, boolean, float[], float[])}:
+     * dX = bf16(dY)·bf16(W), dW += bf16(dY)ᵀ·bf16(X), db += Σ_r dY (float32).
+     */
+    public static void backward(float[] x, int xOff, int ldx, int rows, Bf16Gemm gemm, Bf16Gemm.Matrix w, int in, int out,
+                                float[] dy, int dyOff, int lddy,
+                                float[] dx, int dxOff, int lddx, boolean accumulateDx, float[] dw, float[] db) {
+        if (rows == 0) return;
+        if (dx != null) gemm.multiply(rows, in, out, dy, dyOff, lddy, false, w, false, null, dx, dxOff, lddx, accumulateDx);
+        if (dw != null) gemm.multiply(out, in, rows, dy, dyOff, lddy, true, x, xOff, ldx, false, null, dw, 0, in, true);
+        if (db != null) biasGradient(rows, out, dy, dyOff, lddy, db);
+    }
+
+    /** db += Σ_r dY[r] (summed in double, in a fixed order: the same bits for any thread count). */
+    private static void biasGradient(int rows, int out, float[] dy, int dyOff, int lddy, float[] db) {
+        double[] sum = ColumnSums.of(rows, out, (r, acc) -> {
+            int o = dyOff + r * lddy;
+            for (int j = 0; j < out; j++) acc[j] += dy[o + j];
+        });
+        ColumnSums.addInto(sum, 0, db, 0, out);
     }
 
     /** Contiguous rows: x [rows, in], dy [rows, out], dx [rows, in]. */

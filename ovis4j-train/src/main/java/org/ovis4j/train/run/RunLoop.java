@@ -146,6 +146,7 @@ final class RunLoop {
         if (!Float.isFinite(norm)) throw stopped(s, "the gradient norm is " + norm);
         double lr = schedule.rate(run.optimizer().lr(), s - 1);
         optimizer.step(lr);
+        task.afterUpdate();
         if (ema != null) ema.update();
         task.parameters().zeroGrad();
         step = s;

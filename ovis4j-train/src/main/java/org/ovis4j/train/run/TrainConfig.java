@@ -21,6 +21,8 @@ import org.ovis4j.train.data.CachedDataset;
 import org.ovis4j.train.data.Preprocessing;
 import org.ovis4j.train.dit.TransformerInit;
 import org.ovis4j.train.optim.AdamW;
+import org.ovis4j.train.optim.ComputePrecision;
+import org.ovis4j.train.optim.ComputeWeights;
 import org.ovis4j.train.optim.EmaWeights;
 import org.ovis4j.train.sampling.SigmaSampler;
 
@@ -66,6 +68,12 @@ import org.ovis4j.train.sampling.SigmaSampler;
  *                                 or "logit_normal_discrete" (diffusers' scripts); .mean 0, .std 1
  * prompt_dropout        0         probability that a sample trains on the empty prompt (for guidance)
  * gradient_checkpointing false    recompute each block in the backward (same gradients, less memory)
+ * compute_precision     "fp32"    fp32, or bf16: the transformer's linear products (forward, dX, dW) take
+ *                                 bf16-rounded operands with float32 sums and results (PyTorch's CPU autocast),
+ *                                 over bf16 copies of the weights made once per optimizer step; the float32
+ *                                 masters, norms, attention, loss and AdamW are unchanged. Needs oneDNN's bf16
+ *                                 matmul (a CPU with AVX512-BF16 or AMX); elsewhere the run says so once and
+ *                                 computes in fp32 (see {@link ComputeWeights})
  * seed                  0         every random draw of the run is a function of it and the step
  * checkpoint_every      500       steps between checkpoints (the last step always writes one)
  * keep_last             0         checkpoints kept (0: all)
@@ -85,8 +93,8 @@ import org.ovis4j.train.sampling.SigmaSampler;
  */
 public record TrainConfig(Path file, Path model, FromScratch fromScratch, Mode mode, Lora lora, Data data, int batchSize,
                           long steps, AdamW.Hyperparameters optimizer, Schedule schedule, double maxGradNorm, Ema ema,
-                          Sigma sigma, double promptDropout, boolean gradientCheckpointing, long seed, long checkpointEvery,
-                          int keepLast, Samples samples, Eval eval, Path output) {
+                          Sigma sigma, double promptDropout, boolean gradientCheckpointing, ComputePrecision computePrecision, long seed,
+                          long checkpointEvery, int keepLast, Samples samples, Eval eval, Path output) {
 
     public enum Mode { FULL, LORA }
 
@@ -190,6 +198,7 @@ public record TrainConfig(Path file, Path model, FromScratch fromScratch, Mode m
         double dropout = c.number("prompt_dropout", 0);
         if (!(dropout >= 0 && dropout <= 1)) throw c.error("prompt_dropout", "must be in [0, 1], got " + dropout);
         boolean recompute = c.bool("gradient_checkpointing", false);
+        ComputePrecision precision = ComputePrecision.parse(c.choice("compute_precision", "fp32", "fp32", "bf16"));
         long every = RunSettings.checkpointEvery(c);
         int keep = RunSettings.keepLast(c);
 
@@ -201,7 +210,7 @@ public record TrainConfig(Path file, Path model, FromScratch fromScratch, Mode m
         if (ev != null) eval = eval(ev, data);
         c.finish();
         return new TrainConfig(c.file(), model, scratch, mode, lora, data, batch, steps, hp, schedule, clip, ema, sigma, dropout,
-                recompute, seed, every, keep, samples, eval, output);
+                recompute, precision, seed, every, keep, samples, eval, output);
     }
 
     @SuppressWarnings("unchecked")
@@ -339,6 +348,8 @@ public record TrainConfig(Path file, Path model, FromScratch fromScratch, Mode m
         m.put("sigma_sampling", s);
         m.put("prompt_dropout", promptDropout);
         m.put("gradient_checkpointing", gradientCheckpointing);
+        // bf16 products train other values; fp32 is left out so that runs begun before the key existed still resume
+        if (computePrecision != ComputePrecision.FP32) m.put("compute_precision", computePrecision.configName());
         m.put("seed", seed);
         return m;
     }

@@ -29,6 +29,8 @@ import org.ovis4j.lora.LoraFile;
 import org.ovis4j.train.lora.LoraTargets;
 import org.ovis4j.train.loss.FlowMatching;
 import org.ovis4j.train.optim.AdamW;
+import org.ovis4j.train.optim.ComputePrecision;
+import org.ovis4j.train.optim.ComputeWeights;
 import org.ovis4j.train.optim.EmaWeights;
 import org.ovis4j.train.param.Parameter;
 import org.ovis4j.train.sampling.PromptDropout;
@@ -174,10 +176,23 @@ public final class Trainer implements AutoCloseable {
         return d.cache();
     }
 
+    /**
+     * The transformer in the config's compute precision (bf16: falling back to fp32, said once through
+     * the listener, where oneDNN's bf16 matmul cannot run), its bf16 copies made from the values it trains from.
+     */
     private TrainableTransformer buildModel(TransformerConfig dit, Path latest) {
+        ComputeWeights compute = ComputeWeights.of(cfg.computePrecision(), listener::onWarning);
+        TrainableTransformer m = buildModel(dit, latest, compute);
+        if (compute.precision() == ComputePrecision.BF16)
+            listener.onMessage("linear products in " + compute.describe() + ", float32 masters");
+        m.computeWeights().refresh(); // from scratch, the values are set after the model was built
+        return m;
+    }
+
+    private TrainableTransformer buildModel(TransformerConfig dit, Path latest, ComputeWeights compute) {
         TrainConfig.Lora lora = cfg.lora();
         if (latest != null) {
-            if (lora == null) return TrainableTransformer.load(latest); // full or from scratch: the checkpoint's transformer
+            if (lora == null) return TrainableTransformer.load(latest, true, Adapters.NONE, true, compute); // full or from scratch: the checkpoint's transformer
             Map<String, LoraAdapters.Weights> adapters = new LinkedHashMap<>();
             for (LoraFile.Adapter a : LoraFile.read(latest.resolve(LORA))) {
                 if (a.rank() != lora.rank()) throw new OvisException(latest.resolve(LORA) + ": " + a.module() + " has rank " + a.rank()
@@ -185,15 +200,16 @@ public final class Trainer implements AutoCloseable {
                 adapters.put(a.module(), new LoraAdapters.Weights(a.a(), a.b()));
             }
             // rank and alpha from the config, so the scale is computed as in the uninterrupted run
-            return TrainableTransformer.load(cfg.model(), false, new LoraAdapters(lora.rank(), lora.alpha(), adapters));
+            return TrainableTransformer.load(cfg.model(), false, new LoraAdapters(lora.rank(), lora.alpha(), adapters), true, compute);
         }
         if (cfg.fromScratch() != null) {
-            TrainableTransformer m = new TrainableTransformer(dit, TrainableTransformer.Source.ZEROS, true, Adapters.NONE);
+            TrainableTransformer m = new TrainableTransformer(dit, TrainableTransformer.Source.ZEROS, true, Adapters.NONE, compute);
             TransformerInit.apply(m.parameters(), cfg.fromScratch().init(), cfg.fromScratch().seed());
             return m;
         }
-        if (lora == null) return TrainableTransformer.load(cfg.model());
-        return TrainableTransformer.load(cfg.model(), false, new LoraTargets(lora.rank(), lora.alpha(), lora.targetModules(), lora.seed()));
+        if (lora == null) return TrainableTransformer.load(cfg.model(), true, Adapters.NONE, true, compute);
+        return TrainableTransformer.load(cfg.model(), false, new LoraTargets(lora.rank(), lora.alpha(), lora.targetModules(), lora.seed()),
+                true, compute);
     }
 
     public TrainableTransformer model() { return model; }
@@ -233,6 +249,10 @@ public final class Trainer implements AutoCloseable {
             model.backward(pass, FlowMatching.lossGradient(pass.prediction(), target));
             pass = null;
             target = null;
+        }
+
+        @Override public void afterUpdate() {
+            model.computeWeights().refresh(); // bf16: the copies of the new masters, once per step (fp32: nothing)
         }
 
         @Override public void writeModel(RunFolder folder, Path dir) throws IOException {

@@ -24,6 +24,9 @@ interface TrainingTask {
     /** The backward of the last {@link #forward}: adds every trainable parameter's gradient to its {@code grad}. */
     void backward();
 
+    /** After the optimizer changed the parameters (before the EMA): e.g. refresh copies made from them (bf16 compute). */
+    default void afterUpdate() {}
+
     /** Writes the model's files into a checkpoint folder being written, each announced to {@code folder}'s seam first. */
     void writeModel(RunFolder folder, Path dir) throws IOException;
 
