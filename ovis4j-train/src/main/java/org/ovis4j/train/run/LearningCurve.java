@@ -105,7 +105,7 @@ final class LearningCurve {
     String csv() {
         StringBuilder b = new StringBuilder(HEADER).append('\n');
         for (Row r : rows)
-            b.append(r.step()).append(',').append(r.samples()).append(',').append(String.format(Locale.ROOT, "%.1f", r.trainSeconds()))
+            b.append(r.step()).append(',').append(r.samples()).append(',').append(String.format(Locale.ROOT, "%.3f", r.trainSeconds()))
                     .append(',').append(r.images()).append(',').append(r.wordAccuracy()).append(',').append(r.ned()).append('\n');
         return b.toString();
     }
