@@ -27,7 +27,7 @@ public interface Bf16Gemm {
     void round(float[] src, int off, Matrix dst);
 
     /**
-     * c[cOff + i·ldc + j] = (accumulate ? c : bias[j] or 0) + Σ_p A[i, p]·B[p, j] for i < m, j < n, p < k,
+     * c[cOff + i·ldc + j] = (accumulate ? c : bias[j] or 0) + Σ_p A[i, p]·B[p, j] for i in [0, m), j in [0, n), p in [0, k),
      * with A[i, p] = bf16(a[aOff + i·lda + p]) (transA: a[aOff + p·lda + i]) and
      * B[p, j] = bf16(b[bOff + p·ldb + j]) (transB: b[bOff + j·ldb + p]); bias may be null.
      */
